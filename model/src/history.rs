@@ -1,0 +1,309 @@
+//! The events of a simulated run.
+//!
+//! Every observable step is one [`HistoryEvent`]: an id (its index in the run), the simulated time,
+//! the host it happened on, and what happened ([`EventKind`]). The one-line text form
+//! ([`HistoryEvent`]'s `Display`) is stable and documented in the README: no addresses, no
+//! wall-clock values, no hash-ordered collections, so the same seed renders the same bytes on any
+//! machine. [`HistoryHasher`] folds the lines into the 64-bit history hash (XXH3-64 of each line
+//! and its newline, streamed).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::watch::WatchEventType;
+
+/// One step of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEvent {
+    /// Index of the event in the run, from 0.
+    pub id: u64,
+    /// Simulated time since the start of the run, in microseconds.
+    pub time_us: u64,
+    /// The host the event happened on (`apiserver-0`, `client-1`, `sim` for the harness).
+    pub host: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened. Variants are grouped by the component that records them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// An API server replica received a request. `target` is `resource/namespace/name` or a
+    /// collection `resource/namespace`; `conn` numbers the connection on that replica.
+    Request {
+        /// Connection number on the serving replica.
+        conn: u64,
+        /// Verb: get, list, create, update, patch, delete, watch, deletecollection.
+        verb: String,
+        /// What it addresses.
+        target: String,
+        /// Subresource (`status`) if any.
+        subresource: Option<String>,
+        /// `resourceVersion` the request carried (query or body), if any.
+        rv: Option<String>,
+    },
+    /// An API server replica answered a request.
+    Response {
+        /// Connection number on the serving replica.
+        conn: u64,
+        /// Verb of the request answered.
+        verb: String,
+        /// What it addressed.
+        target: String,
+        /// HTTP status code.
+        code: u16,
+        /// `resourceVersion` of the returned object or list, if any.
+        rv: Option<u64>,
+        /// Status reason on failure.
+        reason: Option<String>,
+    },
+    /// Storage committed a write at revision `rev`.
+    Commit {
+        /// The new global revision.
+        rev: u64,
+        /// `ADDED`, `MODIFIED` or `DELETED`.
+        op: WatchEventType,
+        /// The object written.
+        key: String,
+    },
+    /// Storage compacted its history: revisions up to `rev` are gone.
+    Compact {
+        /// The new compacted revision.
+        rev: u64,
+    },
+    /// A watch stream started on a replica.
+    WatchOpen {
+        /// Watcher id, unique in the run.
+        watcher: u64,
+        /// What it watches.
+        target: String,
+        /// The resourceVersion it starts from, if any.
+        rv: Option<String>,
+    },
+    /// A watch event was written to a watcher's stream.
+    WatchSend {
+        /// Watcher id.
+        watcher: u64,
+        /// Event type.
+        kind: WatchEventType,
+        /// Object key (empty for bookmarks and errors).
+        key: String,
+        /// resourceVersion carried by the event.
+        rv: u64,
+    },
+    /// A watch stream ended.
+    WatchClose {
+        /// Watcher id.
+        watcher: u64,
+        /// Why: `timeout`, `expired`, `client gone`, `replica stopped`.
+        reason: String,
+    },
+    /// A replica's watch cache caught up to a storage revision.
+    CacheSync {
+        /// The revision the cache now reflects.
+        rev: u64,
+    },
+    /// A client could not reach an API server replica.
+    ConnectFailed {
+        /// The replica it tried.
+        to: String,
+        /// The error kind (for example `connection refused`).
+        error: String,
+    },
+    /// A client-side observation recorded by a workload or controller.
+    Client {
+        /// What the client did or saw, in a stable text form.
+        text: String,
+    },
+    /// The harness injected a fault.
+    Fault {
+        /// The fault, in a stable text form.
+        text: String,
+    },
+    /// The harness healed a fault.
+    Heal {
+        /// The fault healed.
+        text: String,
+    },
+    /// A host crashed (all its tasks dropped).
+    Crash {
+        /// The host.
+        target: String,
+    },
+    /// A host restarted from its factory.
+    Restart {
+        /// The host.
+        target: String,
+    },
+}
+
+fn opt<T: fmt::Display>(v: &Option<T>) -> String {
+    match v {
+        Some(v) => v.to_string(),
+        None => "-".to_string(),
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Request {
+                conn,
+                verb,
+                target,
+                subresource,
+                rv,
+            } => {
+                write!(f, "request c{conn} {verb} {target}")?;
+                if let Some(s) = subresource {
+                    write!(f, "/{s}")?;
+                }
+                write!(f, " rv={}", opt(rv))
+            }
+            Self::Response {
+                conn,
+                verb,
+                target,
+                code,
+                rv,
+                reason,
+            } => {
+                write!(f, "response c{conn} {verb} {target} {code} rv={}", opt(rv))?;
+                if let Some(r) = reason {
+                    write!(f, " {r}")?;
+                }
+                Ok(())
+            }
+            Self::Commit { rev, op, key } => write!(f, "commit rev={rev} {op} {key}"),
+            Self::Compact { rev } => write!(f, "compact rev={rev}"),
+            Self::WatchOpen { watcher, target, rv } => {
+                write!(f, "watch-open w{watcher} {target} rv={}", opt(rv))
+            }
+            Self::WatchSend {
+                watcher,
+                kind,
+                key,
+                rv,
+            } => {
+                if key.is_empty() {
+                    write!(f, "watch-send w{watcher} {kind} rv={rv}")
+                } else {
+                    write!(f, "watch-send w{watcher} {kind} {key} rv={rv}")
+                }
+            }
+            Self::WatchClose { watcher, reason } => write!(f, "watch-close w{watcher} {reason}"),
+            Self::CacheSync { rev } => write!(f, "cache-sync rev={rev}"),
+            Self::ConnectFailed { to, error } => write!(f, "connect-failed {to} {error}"),
+            Self::Client { text } => write!(f, "client {text}"),
+            Self::Fault { text } => write!(f, "fault {text}"),
+            Self::Heal { text } => write!(f, "heal {text}"),
+            Self::Crash { target } => write!(f, "crash {target}"),
+            Self::Restart { target } => write!(f, "restart {target}"),
+        }
+    }
+}
+
+impl fmt::Display for HistoryEvent {
+    /// `#<id> <seconds>.<micros>s <host> <event>`, for example
+    /// `#000042 1.250000s apiserver-0 commit rev=7 ADDED configmaps/default/a`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "#{:06} {}.{:06}s {} {}",
+            self.id,
+            self.time_us / 1_000_000,
+            self.time_us % 1_000_000,
+            self.host,
+            self.kind
+        )
+    }
+}
+
+/// Streams history lines into the 64-bit history hash.
+#[derive(Default)]
+pub struct HistoryHasher {
+    state: xxhash_rust::xxh3::Xxh3,
+}
+
+impl HistoryHasher {
+    /// A hasher over no lines yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one event, as its text line plus a newline.
+    pub fn push(&mut self, event: &HistoryEvent) {
+        self.state.update(event.to_string().as_bytes());
+        self.state.update(b"\n");
+    }
+
+    /// The hash of the lines pushed so far.
+    pub fn finish(&self) -> u64 {
+        self.state.digest()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(id: u64, kind: EventKind) -> HistoryEvent {
+        HistoryEvent {
+            id,
+            time_us: 1_250_000,
+            host: "apiserver-0".into(),
+            kind,
+        }
+    }
+
+    #[test]
+    fn text_form_is_one_stable_line() {
+        let e = ev(
+            42,
+            EventKind::Commit {
+                rev: 7,
+                op: WatchEventType::Added,
+                key: "configmaps/default/a".into(),
+            },
+        );
+        assert_eq!(
+            e.to_string(),
+            "#000042 1.250000s apiserver-0 commit rev=7 ADDED configmaps/default/a"
+        );
+    }
+
+    #[test]
+    fn json_lines_round_trip() {
+        let e = ev(
+            1,
+            EventKind::Response {
+                conn: 3,
+                verb: "update".into(),
+                target: "leases/kube-system/l".into(),
+                code: 409,
+                rv: None,
+                reason: Some("Conflict".into()),
+            },
+        );
+        let line = serde_json::to_string(&e).expect("serializes");
+        assert!(line.contains("\"event\":\"response\""));
+        let back: HistoryEvent = serde_json::from_str(&line).expect("parses");
+        assert_eq!(back, e);
+    }
+
+    #[test]
+    fn hash_depends_on_every_line_and_its_order() {
+        let a = ev(0, EventKind::Compact { rev: 1 });
+        let b = ev(1, EventKind::Compact { rev: 2 });
+        let hash = |evs: &[&HistoryEvent]| {
+            let mut h = HistoryHasher::new();
+            evs.iter().for_each(|e| h.push(e));
+            h.finish()
+        };
+        assert_eq!(hash(&[&a, &b]), hash(&[&a, &b]));
+        assert_ne!(hash(&[&a, &b]), hash(&[&b, &a]));
+        assert_ne!(hash(&[&a]), hash(&[&a, &b]));
+    }
+}

@@ -1,0 +1,4 @@
+//! The `kubesim` command line.
+#![forbid(unsafe_code)]
+
+fn main() {}
