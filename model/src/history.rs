@@ -178,7 +178,11 @@ impl fmt::Display for EventKind {
             }
             Self::Commit { rev, op, key } => write!(f, "commit rev={rev} {op} {key}"),
             Self::Compact { rev } => write!(f, "compact rev={rev}"),
-            Self::WatchOpen { watcher, target, rv } => {
+            Self::WatchOpen {
+                watcher,
+                target,
+                rv,
+            } => {
                 write!(f, "watch-open w{watcher} {target} rv={}", opt(rv))
             }
             Self::WatchSend {

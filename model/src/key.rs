@@ -17,7 +17,11 @@ pub struct ObjectKey {
 
 impl ObjectKey {
     /// A key from its three parts.
-    pub fn new(resource: impl Into<String>, namespace: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(
+        resource: impl Into<String>,
+        namespace: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Self {
         Self {
             resource: resource.into(),
             namespace: namespace.into(),

@@ -178,7 +178,10 @@ mod tests {
             ResourceType::lease().api_version(),
             "coordination.k8s.io/v1"
         );
-        assert_eq!(ResourceType::lease().short_name(), "leases.coordination.k8s.io");
+        assert_eq!(
+            ResourceType::lease().short_name(),
+            "leases.coordination.k8s.io"
+        );
     }
 
     #[test]

@@ -225,7 +225,12 @@ mod tests {
 
     #[test]
     fn conflict_message_is_worded_as_the_api_server_words_it() {
-        let e = ApiError::conflict("leases", "coordination.k8s.io", "l", ApiError::OPTIMISTIC_LOCK);
+        let e = ApiError::conflict(
+            "leases",
+            "coordination.k8s.io",
+            "l",
+            ApiError::OPTIMISTIC_LOCK,
+        );
         assert_eq!(
             e.message,
             "Operation cannot be fulfilled on leases.coordination.k8s.io \"l\": the object has been modified; please apply your changes to the latest version and try again"
@@ -239,8 +244,14 @@ mod tests {
     #[test]
     fn not_found_and_expired_carry_their_codes() {
         assert_eq!(ApiError::not_found("configmaps", "", "a").code(), 404);
-        assert_eq!(ApiError::not_found("configmaps", "", "a").message, "configmaps \"a\" not found");
+        assert_eq!(
+            ApiError::not_found("configmaps", "", "a").message,
+            "configmaps \"a\" not found"
+        );
         let e = ApiError::too_old_resource_version(3, 10);
-        assert_eq!((e.code(), e.message.as_str()), (410, "too old resource version: 3 (10)"));
+        assert_eq!(
+            (e.code(), e.message.as_str()),
+            (410, "too old resource version: 3 (10)")
+        );
     }
 }

@@ -1,4 +1,12 @@
-//! The `kubesim` command line.
+//! The `kubesim` command line: `list`, `run`, `explore`, `replay`. Exit codes: 0 every
+//! expectation met, 1 a violation (or a scenario that missed its expectation), 2 bad usage or input.
 #![forbid(unsafe_code)]
 
-fn main() {}
+mod cli;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let args = cli::Cli::parse();
+    std::process::ExitCode::from(cli::dispatch(args))
+}

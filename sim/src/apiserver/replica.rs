@@ -1,0 +1,102 @@
+//! One API server replica as a turmoil host.
+//!
+//! Two tasks: the watch cache pump, which follows storage's revision and applies it to this
+//! replica's cache `lag` later (the cache trails storage, as kube-apiserver's watch cache trails
+//! etcd), and the accept loop, which serves each connection with hyper's HTTP/1.1 server and the
+//! handler in `crate::http`. Everything here is rebuilt when the host restarts; storage is not.
+
+use super::{Cluster, API_PORT};
+use crate::api::WatchCache;
+use crate::http;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use kubesim_model::EventKind;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// What the HTTP front of one replica works with.
+pub struct Replica {
+    /// Host name, `apiserver-N`.
+    pub name: String,
+    /// Shared storage.
+    pub cluster: Arc<Cluster>,
+    cache: Mutex<WatchCache>,
+    cache_revision: tokio::sync::watch::Sender<u64>,
+}
+
+impl Replica {
+    /// Locks the watch cache. Take storage's lock first when both are needed.
+    pub fn cache(&self) -> MutexGuard<'_, WatchCache> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Follows the cache's revision.
+    pub fn subscribe_cache(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.cache_revision.subscribe()
+    }
+}
+
+/// Host name of replica `index`.
+pub fn host_name(index: usize) -> String {
+    format!("apiserver-{index}")
+}
+
+/// The host future of replica `name`, whose cache trails storage by `lag`.
+pub async fn run(cluster: Arc<Cluster>, name: String, lag: Duration) -> turmoil::Result {
+    let cache = {
+        let st = cluster.state();
+        WatchCache::new(&st, cluster.config.watch_cache_capacity)
+    };
+    let (cache_revision, _) = tokio::sync::watch::channel(cache.revision());
+    let replica = Arc::new(Replica {
+        name,
+        cluster,
+        cache: Mutex::new(cache),
+        cache_revision,
+    });
+    tokio::spawn(pump(replica.clone(), lag));
+
+    let listener = turmoil::net::TcpListener::bind(("0.0.0.0", API_PORT)).await?;
+    let mut conn_id = 0u64;
+    loop {
+        let (stream, _peer) = listener.accept().await?;
+        conn_id += 1;
+        let replica = replica.clone();
+        tokio::spawn(async move {
+            let conn = conn_id;
+            let service = hyper::service::service_fn(move |req| {
+                let replica = replica.clone();
+                async move { Ok::<_, std::convert::Infallible>(http::handle(&replica, conn, req).await) }
+            });
+            // A connection that breaks (reset, partition, crash of the peer) just ends.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// Applies storage's new revisions to the cache, `lag` after it sees them.
+async fn pump(replica: Arc<Replica>, lag: Duration) {
+    let mut storage = replica.cluster.subscribe();
+    loop {
+        if storage.changed().await.is_err() {
+            return;
+        }
+        let target = *storage.borrow_and_update();
+        if !lag.is_zero() {
+            tokio::time::sleep(lag).await;
+        }
+        let rev = {
+            let st = replica.cluster.state();
+            let mut cache = replica.cache();
+            cache.advance(&st, target);
+            cache.revision()
+        };
+        replica
+            .cluster
+            .recorder
+            .record(&replica.name, EventKind::CacheSync { rev });
+        replica.cache_revision.send_replace(rev);
+    }
+}

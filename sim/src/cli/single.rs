@@ -1,0 +1,132 @@
+//! `kubesim run` and `kubesim replay`: one seed, its history, its verdict.
+
+use super::{parse_seed, scenario, EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
+use clap::Args;
+use kubesim::history;
+use kubesim::run::{self, RunReport};
+use std::path::PathBuf;
+
+/// Arguments of `kubesim run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario name (see `kubesim list`).
+    scenario: String,
+    /// The seed (decimal or 0x hex).
+    #[arg(long, default_value = "0", value_parser = parse_seed)]
+    seed: u64,
+    /// Also write the history to FILE as JSON Lines.
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
+    /// Print the history as JSON Lines instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Run the seed twice and fail (exit 1) if the histories differ, naming the first differing line.
+    #[arg(long)]
+    check_determinism: bool,
+}
+
+/// Arguments of `kubesim replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Scenario name (see `kubesim list`).
+    scenario: String,
+    /// The seed to replay (decimal or 0x hex).
+    #[arg(long, value_parser = parse_seed)]
+    seed: u64,
+    /// Print every history line (default: the last 40 lines and the verdict).
+    #[arg(long)]
+    trace: bool,
+    /// Stop printing after the event with this id.
+    #[arg(long, value_name = "ID")]
+    until: Option<u64>,
+}
+
+/// The one-line command that reruns a seed of a built-in scenario.
+pub fn replay_command(scenario: &str, seed: u64) -> String {
+    format!("kubesim replay {scenario} --seed {seed} --trace")
+}
+
+fn verdict(report: &RunReport) -> u8 {
+    println!(
+        "scenario {} seed {}: {} events, {:.3}s simulated, history hash {:016x}",
+        report.scenario,
+        report.seed,
+        report.event_count,
+        report.sim_time_us as f64 / 1e6,
+        report.hash
+    );
+    if report.held() {
+        println!("held");
+        return EXIT_OK;
+    }
+    for v in &report.violations {
+        println!("VIOLATION {v}");
+    }
+    println!("replay: {}", replay_command(report.scenario, report.seed));
+    EXIT_VIOLATION
+}
+
+/// `kubesim run`.
+pub fn run(a: RunArgs) -> u8 {
+    let sc = match scenario(&a.scenario) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let report = if a.check_determinism {
+        match run::check_determinism(&sc, a.seed) {
+            Ok(r) => r,
+            Err(d) => {
+                eprintln!("determinism check failed: {d}");
+                return EXIT_VIOLATION;
+            }
+        }
+    } else {
+        run::run(&sc, a.seed, true)
+    };
+    if a.json {
+        print!("{}", history::to_json_lines(&report.events));
+    } else {
+        print!("{}", history::to_text(&report.events));
+    }
+    if let Some(path) = &a.history {
+        if let Err(e) = std::fs::write(path, history::to_json_lines(&report.events)) {
+            eprintln!("error: cannot write history to {}: {e}", path.display());
+            return EXIT_USAGE;
+        }
+    }
+    if a.check_determinism {
+        println!("determinism: two runs, identical histories");
+    }
+    verdict(&report)
+}
+
+/// `kubesim replay`.
+pub fn replay(a: ReplayArgs) -> u8 {
+    let sc = match scenario(&a.scenario) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let report = run::run(&sc, a.seed, true);
+    let shown: Vec<_> = report
+        .events
+        .iter()
+        .filter(|e| a.until.is_none_or(|u| e.id <= u))
+        .cloned()
+        .collect();
+    let tail = if a.trace {
+        0
+    } else {
+        shown.len().saturating_sub(40)
+    };
+    if tail > 0 {
+        println!("... {tail} earlier events (use --trace for all)");
+    }
+    print!("{}", history::to_text(&shown[tail..]));
+    verdict(&report)
+}

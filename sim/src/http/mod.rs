@@ -1,0 +1,354 @@
+//! The HTTP front of an API server replica: REST paths and query parameters in, JSON and
+//! `metav1.Status` out, watches as streamed newline-delimited JSON. It parses and validates what
+//! the client sent (never trusting it: every malformed input is a status error, never a panic),
+//! records the request and response in the history, and hands the parsed request to the core.
+//!
+//! - [`route`]: REST paths.
+//! - [`query`]: query parameters.
+//! - [`body`]: response bodies.
+//! - [`watch`]: watch streams.
+
+pub mod body;
+pub mod query;
+pub mod route;
+pub mod watch;
+
+use crate::api::{ApiRequest, DeleteOptions, PatchType, Verb};
+use crate::apiserver::replica::Replica;
+use crate::clock;
+use body::Body;
+use bytes::Bytes;
+use http::{header, Method, Request, Response};
+use http_body_util::{BodyExt, Limited};
+use kubesim_model::{ApiError, EventKind, StatusReason};
+use serde_json::Value;
+
+/// Serves one request on `replica`; `conn` numbers the connection for the history.
+pub async fn handle<B>(
+    replica: &std::sync::Arc<Replica>,
+    conn: u64,
+    req: Request<B>,
+) -> Response<Body>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let raw_query = req.uri().query().unwrap_or("").to_string();
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.split(';').next().unwrap_or("").trim().to_string());
+    let max_body_bytes = replica.cluster.config.store.max_body_bytes;
+    let body = match Limited::new(req.into_body(), max_body_bytes)
+        .collect()
+        .await
+    {
+        Ok(c) => c.to_bytes(),
+        Err(e) => {
+            let err = if e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                ApiError::new(
+                    StatusReason::RequestEntityTooLarge,
+                    format!("Request entity too large: limit is {max_body_bytes}"),
+                )
+            } else {
+                ApiError::bad_request(format!("the request body could not be read: {e}"))
+            };
+            return reject(replica, conn, &method, &path, err);
+        }
+    };
+    let request = match parse(
+        replica,
+        &method,
+        &path,
+        &raw_query,
+        content_type.as_deref(),
+        &body,
+    ) {
+        Ok(r) => r,
+        Err(e) => return reject(replica, conn, &method, &path, e),
+    };
+    let recorder = &replica.cluster.recorder;
+    let rv = request
+        .list
+        .resource_version
+        .clone()
+        .or_else(|| body_resource_version(request.body.as_ref()));
+    recorder.record(
+        &replica.name,
+        EventKind::Request {
+            conn,
+            verb: request.verb.as_str().into(),
+            target: request.target(),
+            subresource: request.status.then(|| "status".to_string()),
+            rv,
+        },
+    );
+    if request.verb == Verb::Watch {
+        return watch::start(replica, conn, request).await;
+    }
+    let result = serve(replica, &request);
+    let code = match (&result, request.verb) {
+        (Ok(_), Verb::Create) => 201,
+        (Ok(_), _) => 200,
+        (Err(e), _) => e.code(),
+    };
+    recorder.record(
+        &replica.name,
+        EventKind::Response {
+            conn,
+            verb: request.verb.as_str().into(),
+            target: request.target(),
+            code,
+            rv: result.as_ref().ok().and_then(object_resource_version),
+            reason: result.as_ref().err().map(|e| e.reason.as_str().to_string()),
+        },
+    );
+    match result {
+        Ok(v) => body::json(code, &v),
+        Err(e) => body::error(&e),
+    }
+}
+
+/// Answers a non-watch request: `resourceVersion=0` lists from this replica's watch cache
+/// (possibly stale, as on a real cluster), everything else from storage.
+fn serve(replica: &Replica, request: &ApiRequest) -> Result<Value, ApiError> {
+    if request.verb == Verb::List && request.list.resource_version.as_deref() == Some("0") {
+        return replica.cache().list(request);
+    }
+    let now = clock::rfc3339(clock::sim_now());
+    let mut st = replica.cluster.state();
+    let result = st.apply(request, &now);
+    replica.cluster.publish_commits(&mut st, &replica.name);
+    result
+}
+
+/// Records and answers a request that failed before it reached the core.
+fn reject(
+    replica: &Replica,
+    conn: u64,
+    method: &Method,
+    path: &str,
+    e: ApiError,
+) -> Response<Body> {
+    let verb = method.as_str().to_ascii_lowercase();
+    let recorder = &replica.cluster.recorder;
+    recorder.record(
+        &replica.name,
+        EventKind::Request {
+            conn,
+            verb: verb.clone(),
+            target: path.to_string(),
+            subresource: None,
+            rv: None,
+        },
+    );
+    recorder.record(
+        &replica.name,
+        EventKind::Response {
+            conn,
+            verb,
+            target: path.to_string(),
+            code: e.code(),
+            rv: None,
+            reason: Some(e.reason.as_str().to_string()),
+        },
+    );
+    body::error(&e)
+}
+
+fn method_not_allowed(method: &Method) -> ApiError {
+    ApiError::new(
+        StatusReason::MethodNotAllowed,
+        format!("the server does not allow this method on the requested resource ({method})"),
+    )
+}
+
+/// Parses method, path, query, content type and body into an [`ApiRequest`].
+fn parse(
+    replica: &Replica,
+    method: &Method,
+    path: &str,
+    raw_query: &str,
+    content_type: Option<&str>,
+    body: &Bytes,
+) -> Result<ApiRequest, ApiError> {
+    let route = route::parse(path)?;
+    let q = query::parse(raw_query)?;
+    if q.dry_run {
+        return Err(ApiError::bad_request("dryRun is not supported by kubesim"));
+    }
+    let resource = replica
+        .cluster
+        .state()
+        .resolve(&route.group, &route.version, &route.plural)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusReason::NotFound,
+                format!("the server could not find the requested resource (path {path})"),
+            )
+        })?;
+    let has_name = route.name.is_some();
+    let verb = match (method, has_name) {
+        (&Method::GET, true) => Verb::Get,
+        (&Method::GET, false) if q.watch => Verb::Watch,
+        (&Method::GET, false) => Verb::List,
+        (&Method::POST, false) => Verb::Create,
+        (&Method::PUT, true) => Verb::Update,
+        (&Method::PATCH, true) => Verb::Patch,
+        (&Method::DELETE, true) => Verb::Delete,
+        (&Method::DELETE, false) => Verb::DeleteCollection,
+        _ => return Err(method_not_allowed(method)),
+    };
+    if q.watch && verb != Verb::Watch {
+        return Err(ApiError::bad_request(
+            "watch is only supported on collections",
+        ));
+    }
+    // Scope: a namespaced type needs a namespace except for collection reads across namespaces;
+    // a cluster-scoped type has none.
+    let collection_read = matches!(verb, Verb::List | Verb::Watch);
+    if resource.namespaced && route.namespace.is_none() && !collection_read {
+        return Err(ApiError::new(
+            StatusReason::NotFound,
+            format!("the server could not find the requested resource (path {path})"),
+        ));
+    }
+    if !resource.namespaced && route.namespace.is_some() {
+        return Err(ApiError::new(
+            StatusReason::NotFound,
+            format!("the server could not find the requested resource (path {path})"),
+        ));
+    }
+    if route.status && !resource.status_subresource {
+        return Err(ApiError::new(
+            StatusReason::NotFound,
+            format!("the server could not find the requested resource (path {path})"),
+        ));
+    }
+    let mut req = ApiRequest::new(
+        verb,
+        resource,
+        route.namespace.as_deref(),
+        route.name.as_deref(),
+    );
+    req.status = route.status;
+    req.list = q.list;
+    req.delete = q.delete;
+    req.field_manager = q.field_manager;
+    req.force = q.force;
+    match verb {
+        Verb::Create | Verb::Update | Verb::Patch => {
+            if verb == Verb::Patch {
+                req.patch_type = Some(patch_type(
+                    content_type,
+                    req.resource.strategic_merge_patch,
+                )?);
+            }
+            req.body = Some(json_body(body, verb == Verb::Patch)?);
+        }
+        Verb::Delete | Verb::DeleteCollection if !body.is_empty() => {
+            let opts = json_body(body, false)?;
+            merge_delete_options(&mut req.delete, &opts)?;
+        }
+        _ => {}
+    }
+    Ok(req)
+}
+
+fn patch_type(content_type: Option<&str>, strategic: bool) -> Result<PatchType, ApiError> {
+    match content_type {
+        Some("application/merge-patch+json") => Ok(PatchType::Merge),
+        Some("application/json-patch+json") => Ok(PatchType::Json),
+        Some("application/strategic-merge-patch+json") => Ok(PatchType::StrategicMerge),
+        Some("application/apply-patch+yaml") => Ok(PatchType::Apply),
+        other => {
+            let mut accepted = vec![
+                "application/json-patch+json",
+                "application/merge-patch+json",
+                "application/apply-patch+yaml",
+            ];
+            if strategic {
+                accepted.push("application/strategic-merge-patch+json");
+            }
+            Err(ApiError::new(
+                StatusReason::UnsupportedMediaType,
+                format!(
+                    "the body of the request was in an unknown format ({}) - accepted media types include: {}",
+                    other.unwrap_or("none"),
+                    accepted.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// Decodes a JSON body; objects only, except JSON patches which are arrays.
+fn json_body(body: &Bytes, allow_array: bool) -> Result<Value, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::bad_request(
+            "the request body is empty; an object is required",
+        ));
+    }
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
+    match &v {
+        Value::Object(_) => Ok(v),
+        Value::Array(_) if allow_array => Ok(v),
+        _ => Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        )),
+    }
+}
+
+/// Merges a `DeleteOptions` body into the options from the query.
+fn merge_delete_options(opts: &mut DeleteOptions, body: &Value) -> Result<(), ApiError> {
+    let field = |v: &Value, name: &str| -> Result<Option<String>, ApiError> {
+        match v.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "DeleteOptions.{name} must be a string, got {other}"
+            ))),
+        }
+    };
+    if let Some(p) = field(body, "propagationPolicy")? {
+        opts.propagation = Some(query::propagation(&p)?);
+    }
+    if let Some(pre) = body.get("preconditions") {
+        if !pre.is_null() && !pre.is_object() {
+            return Err(ApiError::bad_request(
+                "DeleteOptions.preconditions must be an object",
+            ));
+        }
+        if let Some(uid) = field(pre, "uid")? {
+            opts.precondition_uid = Some(uid);
+        }
+        if let Some(rv) = field(pre, "resourceVersion")? {
+            opts.precondition_resource_version = Some(rv);
+        }
+    }
+    Ok(())
+}
+
+fn body_resource_version(body: Option<&Value>) -> Option<String> {
+    body?
+        .get("metadata")?
+        .get("resourceVersion")?
+        .as_str()
+        .map(str::to_string)
+}
+
+fn object_resource_version(v: &Value) -> Option<u64> {
+    v.get("metadata")?
+        .get("resourceVersion")?
+        .as_str()?
+        .parse()
+        .ok()
+}

@@ -1,0 +1,205 @@
+//! Watch streams: `200 OK`, then one `{"type":...,"object":...}` line per event.
+//!
+//! A watch is served from the replica's watch cache: the initial events (synthetic `ADDED`s for
+//! `resourceVersion` unset or `0`, the buffered events after N otherwise), then every event the
+//! cache applies, bookmarks when asked for, until `timeoutSeconds` passes or the client goes away.
+//! A start revision older than the cache's buffer is answered as kube-apiserver answers it:
+//! `200 OK` with one `ERROR` event carrying a 410 `Expired` status, then the end of the stream.
+
+use super::body::{self, Body};
+use crate::api::{ApiRequest, WatchEvent};
+use crate::apiserver::replica::Replica;
+use bytes::Bytes;
+use http::Response;
+use kubesim_model::{ApiError, EventKind, WatchEventType};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Lines buffered per watch before the stream applies backpressure.
+const WATCH_CHANNEL_CAPACITY: usize = 64;
+
+fn line(kind: WatchEventType, object: &serde_json::Value) -> Bytes {
+    let mut v = serde_json::to_vec(&json!({ "type": kind.as_str(), "object": object }))
+        .expect("invariant: watch events serialize");
+    v.push(b'\n');
+    Bytes::from(v)
+}
+
+/// Starts a watch for `request` (already recorded) on `replica`.
+pub async fn start(replica: &Arc<Replica>, conn: u64, request: ApiRequest) -> Response<Body> {
+    let recorder = replica.cluster.recorder.clone();
+    let opened = replica.cache().open(&request);
+    let (cursor, initial) = match opened {
+        Ok(o) => o,
+        Err(e) if e.code() == 410 => return expired(replica, &request, &e),
+        Err(e) => {
+            recorder.record(
+                &replica.name,
+                EventKind::Response {
+                    conn,
+                    verb: "watch".into(),
+                    target: request.target(),
+                    code: e.code(),
+                    rv: None,
+                    reason: Some(e.reason.as_str().into()),
+                },
+            );
+            return body::error(&e);
+        }
+    };
+    let watcher = replica.cluster.next_watcher_id();
+    recorder.record(
+        &replica.name,
+        EventKind::WatchOpen {
+            watcher,
+            target: request.target(),
+            rv: request.list.resource_version.clone(),
+        },
+    );
+    let (tx, rx) = mpsc::channel(WATCH_CHANNEL_CAPACITY);
+    let timeout = request
+        .list
+        .timeout_seconds
+        .map(Duration::from_secs)
+        .unwrap_or(replica.cluster.config.watch_timeout_default);
+    tokio::spawn(stream(
+        replica.clone(),
+        watcher,
+        cursor,
+        initial,
+        tx,
+        timeout,
+    ));
+    body::stream(rx)
+}
+
+/// The 410 answer to a watch from a compacted revision.
+fn expired(replica: &Replica, request: &ApiRequest, e: &ApiError) -> Response<Body> {
+    let recorder = &replica.cluster.recorder;
+    let watcher = replica.cluster.next_watcher_id();
+    recorder.record(
+        &replica.name,
+        EventKind::WatchOpen {
+            watcher,
+            target: request.target(),
+            rv: request.list.resource_version.clone(),
+        },
+    );
+    recorder.record(
+        &replica.name,
+        EventKind::WatchSend {
+            watcher,
+            kind: WatchEventType::Error,
+            key: String::new(),
+            rv: 0,
+        },
+    );
+    recorder.record(
+        &replica.name,
+        EventKind::WatchClose {
+            watcher,
+            reason: "expired".into(),
+        },
+    );
+    let (tx, rx) = mpsc::channel(1);
+    tx.try_send(line(WatchEventType::Error, &e.to_status()))
+        .expect("invariant: a fresh channel has room for one line");
+    body::stream(rx)
+}
+
+/// Sends `events`, recording each; false when the client is gone.
+async fn send(
+    replica: &Replica,
+    watcher: u64,
+    tx: &mpsc::Sender<Bytes>,
+    events: Vec<WatchEvent>,
+) -> bool {
+    for ev in events {
+        replica.cluster.recorder.record(
+            &replica.name,
+            EventKind::WatchSend {
+                watcher,
+                kind: ev.kind,
+                key: if ev.key.name.is_empty() {
+                    String::new()
+                } else {
+                    ev.key.to_string()
+                },
+                rv: ev.rv,
+            },
+        );
+        if tx.send(line(ev.kind, &ev.object)).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+async fn stream(
+    replica: Arc<Replica>,
+    watcher: u64,
+    mut cursor: crate::api::WatchCursor,
+    initial: Vec<WatchEvent>,
+    tx: mpsc::Sender<Bytes>,
+    timeout: Duration,
+) {
+    let close = |reason: &str| {
+        replica.cluster.recorder.record(
+            &replica.name,
+            EventKind::WatchClose {
+                watcher,
+                reason: reason.into(),
+            },
+        );
+    };
+    let mut cache_rx = replica.subscribe_cache();
+    let deadline = tokio::time::sleep(timeout);
+    tokio::pin!(deadline);
+    let mut bookmarks = tokio::time::interval(replica.cluster.config.bookmark_interval);
+    bookmarks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    bookmarks.tick().await; // the first tick is immediate
+    if !send(&replica, watcher, &tx, initial).await {
+        return close("client gone");
+    }
+    loop {
+        tokio::select! {
+            biased;
+            _ = tx.closed() => return close("client gone"),
+            _ = &mut deadline => return close("timeout"),
+            changed = cache_rx.changed() => {
+                if changed.is_err() {
+                    return close("replica stopped");
+                }
+                cache_rx.borrow_and_update();
+                let polled = replica.cache().poll(&mut cursor);
+                match polled {
+                    Ok(events) => {
+                        if !send(&replica, watcher, &tx, events).await {
+                            return close("client gone");
+                        }
+                    }
+                    Err(e) => {
+                        let err = WatchEvent {
+                            kind: WatchEventType::Error,
+                            object: Arc::new(e.to_status()),
+                            rv: 0,
+                            key: kubesim_model::ObjectKey::new("", "", ""),
+                        };
+                        send(&replica, watcher, &tx, vec![err]).await;
+                        return close("expired");
+                    }
+                }
+            }
+            _ = bookmarks.tick() => {
+                let bookmark = replica.cache().bookmark(&mut cursor);
+                if let Some(b) = bookmark {
+                    if !send(&replica, watcher, &tx, vec![b]).await {
+                        return close("client gone");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! A real `kube::Client` whose transport is turmoil's simulated TCP.
+//!
+//! The stack is kube-client's own shape: `BaseUriLayer` over hyper-util's pooled HTTP/1.1 client,
+//! whose connector dials an API server replica through `turmoil::net::TcpStream`. Which replica
+//! is decided per connection: a fixed one, or one drawn from a seeded RNG, so a client that
+//! reconnects can land on a replica whose watch cache lags (Sieve's "time travel").
+//! Create clients inside a host's future: `kube::Client::new` spawns its buffer task there.
+
+use crate::apiserver::{replica, API_PORT};
+use crate::history::Recorder;
+use hyper_util::client::legacy::connect::{Connected, Connection};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use kubesim_model::EventKind;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+/// Which API server replica a client's connections go to.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// Always replica `n`.
+    Replica(usize),
+    /// A replica drawn per connection from `0..replicas` with an RNG seeded by `seed`.
+    Any {
+        /// Number of replicas.
+        replicas: usize,
+        /// Seed of the choice.
+        seed: u64,
+    },
+}
+
+/// A turmoil TCP stream that hyper-util's pooled client can use.
+pub struct SimConnection(TokioIo<turmoil::net::TcpStream>);
+
+impl Connection for SimConnection {
+    fn connected(&self) -> Connected {
+        Connected::new()
+    }
+}
+
+impl hyper::rt::Read for SimConnection {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl hyper::rt::Write for SimConnection {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+/// Picks the replica of each new connection.
+struct Chooser {
+    target: Target,
+    rng: ChaCha8Rng,
+}
+
+impl Chooser {
+    fn next(&mut self) -> usize {
+        match self.target {
+            Target::Replica(n) => n,
+            Target::Any { replicas, .. } => {
+                assert!(
+                    replicas > 0,
+                    "invariant: a cluster has at least one replica"
+                );
+                self.rng.random_range(0..replicas)
+            }
+        }
+    }
+}
+
+/// A `kube::Client` for code running on turmoil host `host`, connected to `target`. Connection
+/// failures are recorded in `recorder` as `connect-failed` events.
+pub fn client(host: &str, target: Target, recorder: Recorder) -> kube::Client {
+    let seed = match target {
+        Target::Any { seed, .. } => seed,
+        Target::Replica(_) => 0,
+    };
+    let chooser = Arc::new(Mutex::new(Chooser {
+        target,
+        rng: ChaCha8Rng::seed_from_u64(seed),
+    }));
+    let host: Arc<str> = host.into();
+    let connector = tower::service_fn(move |_uri: http::Uri| {
+        let index = chooser.lock().unwrap_or_else(|p| p.into_inner()).next();
+        let (host, recorder) = (host.clone(), recorder.clone());
+        Box::pin(async move {
+            let to = replica::host_name(index);
+            match turmoil::net::TcpStream::connect((to.as_str(), API_PORT)).await {
+                Ok(s) => Ok(SimConnection(TokioIo::new(s))),
+                Err(e) => {
+                    recorder.record(
+                        &host,
+                        EventKind::ConnectFailed {
+                            to,
+                            error: e.kind().to_string(),
+                        },
+                    );
+                    Err(e)
+                }
+            }
+        })
+    });
+    let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .pool_timer(TokioTimer::new())
+        .build(connector);
+    let service = tower::ServiceBuilder::new()
+        .layer(kube::client::middleware::BaseUriLayer::new(
+            http::Uri::from_static("http://kubernetes.default.svc"),
+        ))
+        .service(http);
+    kube::Client::new(service, "default")
+}

@@ -1,0 +1,149 @@
+//! A run's world: turmoil's simulation, the API server cluster, and the seeded RNG that decides
+//! everything else.
+//!
+//! Determinism rule 1 (DESIGN.md): one seed decides everything. The world RNG is ChaCha8 seeded
+//! with the run's seed; turmoil's RNG (message latencies, host order) is seeded from it first, then
+//! every component forks its own RNG from it in the fixed order of construction
+//! ([`World::fork_seed`]). The epoch is fixed ([`crate::clock::EPOCH_UNIX_SECS`]).
+
+use crate::apiserver::{gc, replica, Cluster, ClusterConfig};
+use crate::clock;
+use crate::history::Recorder;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Settings of a world, drawn from the seed by the scenario.
+#[derive(Debug, Clone)]
+pub struct WorldConfig {
+    /// Number of API server replicas.
+    pub replicas: usize,
+    /// Smallest one-way message latency.
+    pub latency_min: Duration,
+    /// Largest one-way message latency.
+    pub latency_max: Duration,
+    /// Largest watch cache lag; each replica draws its own in `0..=cache_lag_max`.
+    pub cache_lag_max: Duration,
+    /// turmoil's tick.
+    pub tick: Duration,
+    /// Simulated time after which an unfinished run is an error.
+    pub duration_max: Duration,
+    /// API server settings.
+    pub cluster: ClusterConfig,
+}
+
+impl Default for WorldConfig {
+    fn default() -> Self {
+        Self {
+            replicas: 2,
+            latency_min: Duration::from_millis(1),
+            latency_max: Duration::from_millis(10),
+            cache_lag_max: Duration::from_millis(200),
+            tick: Duration::from_millis(1),
+            duration_max: Duration::from_secs(600),
+            cluster: ClusterConfig::default(),
+        }
+    }
+}
+
+/// One simulated run being assembled or executed.
+pub struct World {
+    /// turmoil's simulation.
+    pub sim: turmoil::Sim<'static>,
+    /// Storage and the replicas' shared state.
+    pub cluster: Arc<Cluster>,
+    /// The run's history.
+    pub recorder: Recorder,
+    /// Replica host names, in index order.
+    pub replicas: Vec<String>,
+    /// The seed of the run.
+    pub seed: u64,
+    rng: ChaCha8Rng,
+}
+
+impl World {
+    /// Builds the world for `seed`: turmoil, storage, `config.replicas` API server replicas with
+    /// their cache lags, and the garbage collector.
+    pub fn new(seed: u64, mut config: WorldConfig, recorder: Recorder) -> Self {
+        assert!(
+            config.replicas > 0,
+            "a world needs at least one API server replica"
+        );
+        assert!(config.latency_min <= config.latency_max);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let turmoil_seed: u64 = rng.random();
+        config.cluster.store.uid_seed = rng.random();
+        let sim = turmoil::Builder::new()
+            .rng_seed(turmoil_seed)
+            .epoch(clock::epoch())
+            .tick_duration(config.tick)
+            .simulation_duration(config.duration_max)
+            .min_message_latency(config.latency_min)
+            .max_message_latency(config.latency_max)
+            .build();
+        let cluster = Cluster::new(config.cluster.clone(), recorder.clone());
+        let mut world = Self {
+            sim,
+            cluster,
+            recorder,
+            replicas: Vec::new(),
+            seed,
+            rng,
+        };
+        let lag_max_us = config.cache_lag_max.as_micros() as u64;
+        for i in 0..config.replicas {
+            let name = replica::host_name(i);
+            let lag = Duration::from_micros(world.rng.random_range(0..=lag_max_us));
+            world.add_replica(name, lag);
+        }
+        let cluster = world.cluster.clone();
+        world
+            .sim
+            .host(gc::GC_HOST, move || gc::run(cluster.clone()));
+        world
+    }
+
+    fn add_replica(&mut self, name: String, lag: Duration) {
+        let cluster = self.cluster.clone();
+        self.recorder.record(
+            "sim",
+            kubesim_model::EventKind::Fault {
+                text: format!("{name} watch-cache-lag={}ms", lag.as_millis()),
+            },
+        );
+        let host = name.clone();
+        self.sim.host(host.as_str(), move || {
+            replica::run(cluster.clone(), name.clone(), lag)
+        });
+        self.replicas.push(host);
+    }
+
+    /// A fresh seed for a component, forked from the world RNG (call in a fixed order).
+    pub fn fork_seed(&mut self) -> u64 {
+        self.rng.random()
+    }
+
+    /// A fresh RNG for a component, forked from the world RNG.
+    pub fn fork_rng(&mut self) -> ChaCha8Rng {
+        ChaCha8Rng::seed_from_u64(self.fork_seed())
+    }
+
+    /// Draws from the world RNG.
+    pub fn rng(&mut self) -> &mut ChaCha8Rng {
+        &mut self.rng
+    }
+
+    /// Steps the simulation until every client host has finished. A host error, or running past
+    /// the configured duration, is an `Err` with turmoil's message.
+    pub fn run(&mut self) -> Result<(), String> {
+        loop {
+            self.recorder.set_harness_time(self.sim.elapsed());
+            match self.sim.step() {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+}
