@@ -137,6 +137,65 @@ pub enum EventKind {
         /// The host.
         target: String,
     },
+    /// A key was added to a controller's workqueue (`how`: `add`, `rate-limited <delay>`,
+    /// `after <delay>`).
+    QueueAdd {
+        /// The key.
+        key: String,
+        /// How it was added.
+        how: String,
+    },
+    /// A worker took a key from the workqueue.
+    QueueGet {
+        /// The key.
+        key: String,
+        /// The worker index.
+        worker: u32,
+    },
+    /// A worker finished with a key.
+    QueueDone {
+        /// The key.
+        key: String,
+    },
+    /// A reconcile started.
+    ReconcileBegin {
+        /// The key.
+        key: String,
+        /// Attempt number for this key since its last success (1 = first try).
+        attempt: u32,
+    },
+    /// A reconcile ended.
+    ReconcileEnd {
+        /// The key.
+        key: String,
+        /// Attempt number.
+        attempt: u32,
+        /// `ok`, `requeue`, `requeue-after <d>`, `error <msg>`, `terminal <msg>`,
+        /// `cancelled <reason>`.
+        outcome: String,
+        /// Simulated duration, microseconds.
+        duration_us: u64,
+    },
+    /// An informer step: `list`, `watch`, `relist`, `synced`, `backoff`.
+    Informer {
+        /// The resource watched.
+        resource: String,
+        /// What happened, in a stable text form.
+        text: String,
+    },
+    /// A leader election step: `acquired`, `renewed`, `renew-failed`, `lost`, `released`,
+    /// `observed <holder>`.
+    Lease {
+        /// The lease, `namespace/name`.
+        lease: String,
+        /// What happened.
+        text: String,
+    },
+    /// A controller runtime step: start, shutdown, leaked tasks.
+    Runtime {
+        /// What happened.
+        text: String,
+    },
 }
 
 fn opt<T: fmt::Display>(v: &Option<T>) -> String {
@@ -205,6 +264,26 @@ impl fmt::Display for EventKind {
             Self::Heal { text } => write!(f, "heal {text}"),
             Self::Crash { target } => write!(f, "crash {target}"),
             Self::Restart { target } => write!(f, "restart {target}"),
+            Self::QueueAdd { key, how } => write!(f, "queue-add {key} {how}"),
+            Self::QueueGet { key, worker } => write!(f, "queue-get {key} worker={worker}"),
+            Self::QueueDone { key } => write!(f, "queue-done {key}"),
+            Self::ReconcileBegin { key, attempt } => {
+                write!(f, "reconcile-begin {key} attempt={attempt}")
+            }
+            Self::ReconcileEnd {
+                key,
+                attempt,
+                outcome,
+                duration_us,
+            } => write!(
+                f,
+                "reconcile-end {key} attempt={attempt} {outcome} took={}.{:06}s",
+                duration_us / 1_000_000,
+                duration_us % 1_000_000
+            ),
+            Self::Informer { resource, text } => write!(f, "informer {resource} {text}"),
+            Self::Lease { lease, text } => write!(f, "lease {lease} {text}"),
+            Self::Runtime { text } => write!(f, "runtime {text}"),
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct WorldConfig {
     pub latency_max: Duration,
     /// Largest watch cache lag; each replica draws its own in `0..=cache_lag_max`.
     pub cache_lag_max: Duration,
+    /// Fixed watch cache lags per replica, instead of drawing them (for tests).
+    pub cache_lags: Option<Vec<Duration>>,
     /// turmoil's tick.
     pub tick: Duration,
     /// Simulated time after which an unfinished run is an error.
@@ -40,6 +42,7 @@ impl Default for WorldConfig {
             latency_min: Duration::from_millis(1),
             latency_max: Duration::from_millis(10),
             cache_lag_max: Duration::from_millis(200),
+            cache_lags: None,
             tick: Duration::from_millis(1),
             duration_max: Duration::from_secs(600),
             cluster: ClusterConfig::default(),
@@ -94,7 +97,11 @@ impl World {
         let lag_max_us = config.cache_lag_max.as_micros() as u64;
         for i in 0..config.replicas {
             let name = replica::host_name(i);
-            let lag = Duration::from_micros(world.rng.random_range(0..=lag_max_us));
+            let drawn = Duration::from_micros(world.rng.random_range(0..=lag_max_us));
+            let lag = match &config.cache_lags {
+                Some(lags) => *lags.get(i).expect("cache_lags has one lag per replica"),
+                None => drawn,
+            };
             world.add_replica(name, lag);
         }
         let cluster = world.cluster.clone();
