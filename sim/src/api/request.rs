@@ -135,7 +135,12 @@ pub struct ApiRequest {
 
 impl ApiRequest {
     /// A request with no body and default options.
-    pub fn new(verb: Verb, resource: ResourceType, namespace: Option<&str>, name: Option<&str>) -> Self {
+    pub fn new(
+        verb: Verb,
+        resource: ResourceType,
+        namespace: Option<&str>,
+        name: Option<&str>,
+    ) -> Self {
         Self {
             verb,
             resource,
