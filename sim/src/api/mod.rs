@@ -7,9 +7,38 @@
 //! - [`WatchCache`]: one API server replica's cache, trailing storage; it serves `resourceVersion=0`
 //!   lists and watches.
 //!
-//! INTERFACE CONTRACT (implemented by the core; the HTTP front codes against these signatures).
+//! How a request flows: [`ApiState::apply`] dispatches on the verb to one file per verb
+//! (`create.rs`, `update.rs`, `patch.rs`, `delete.rs`, `list.rs`); every write that replaces an
+//! existing object goes through the one update path in `update.rs` (optimistic concurrency,
+//! server-managed fields, generation, finalizers, no-op detection), so PUT, PATCH, server-side
+//! apply and the garbage collector (`gc.rs`) share its rules. Storage (`store.rs`) only knows
+//! keys, revisions and the log. Selectors, continue tokens, uids and validation messages have
+//! their own files.
+//!
+//! Known differences from kubernetes/apiserver are listed on each function; the main ones:
+//! no graceful deletion (every type deletes like a ConfigMap: immediately, or via finalizers),
+//! no admission (namespaces need not exist), server-side apply without field ownership
+//! conflicts, strategic merge patch with a simplified list merge, field selectors limited to
+//! `metadata.name` and `metadata.namespace`.
 
 pub mod request;
+
+mod continue_token;
+mod create;
+mod delete;
+mod gc;
+mod list;
+mod meta;
+mod patch;
+mod selector;
+mod store;
+mod uid;
+mod update;
+mod validate;
+mod watch_cache;
+
+#[cfg(test)]
+mod testutil;
 
 pub use request::{
     ApiRequest, DeleteOptions, ListOptions, PatchType, Propagation, ResourceVersionMatch, Verb,
@@ -17,7 +46,10 @@ pub use request::{
 
 use kubesim_model::{ApiError, ObjectKey, ResourceType, WatchEventType};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+pub use watch_cache::{error_event, is_expired, WatchCache, WatchCursor};
 
 /// Storage settings.
 #[derive(Debug, Clone)]
@@ -72,108 +104,170 @@ pub struct WatchEvent {
 
 /// The storage and semantics of the API server.
 pub struct ApiState {
-    _todo: (),
+    config: StoreConfig,
+    /// Served types by `(group, version, plural)`.
+    types: BTreeMap<(String, String, String), ResourceType>,
+    store: store::Store,
+    uids: uid::UidSource,
 }
 
 impl ApiState {
     /// Empty storage at revision 1 (as etcd starts) with the built-in types registered.
-    pub fn new(_config: StoreConfig) -> Self {
-        todo!()
+    pub fn new(config: StoreConfig) -> Self {
+        let mut state = Self {
+            store: store::Store::new(config.compaction_window),
+            uids: uid::UidSource::new(config.uid_seed),
+            config,
+            types: BTreeMap::new(),
+        };
+        for t in ResourceType::builtins() {
+            state.register(t);
+        }
+        assert_eq!(
+            state.store.revision(),
+            1,
+            "invariant: storage starts at revision 1"
+        );
+        state
     }
+
     /// Serves a new resource type (for example a custom resource).
-    pub fn register(&mut self, _t: ResourceType) {
-        todo!()
+    pub fn register(&mut self, t: ResourceType) {
+        let id = (t.group.clone(), t.version.clone(), t.plural.clone());
+        self.types.insert(id, t);
     }
+
     /// The registered type at `/apis/{group}/{version}/{plural}` (group empty for `/api/v1`).
-    pub fn resolve(&self, _group: &str, _version: &str, _plural: &str) -> Option<&ResourceType> {
-        todo!()
+    pub fn resolve(&self, group: &str, version: &str, plural: &str) -> Option<&ResourceType> {
+        self.types
+            .get(&(group.to_string(), version.to_string(), plural.to_string()))
     }
+
     /// Every registered type, in a stable order.
     pub fn resource_types(&self) -> Vec<ResourceType> {
-        todo!()
+        self.types.values().cloned().collect()
     }
+
+    /// The storage settings this state was made with.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
     /// The current global revision.
     pub fn revision(&self) -> u64 {
-        todo!()
+        self.store.revision()
     }
+
     /// The compacted revision: the log holds only revisions after it.
     pub fn compacted(&self) -> u64 {
-        todo!()
+        self.store.compacted()
     }
-    /// Compacts history up to `rev` (inclusive), like etcd's compaction.
-    pub fn compact(&mut self, _rev: u64) {
-        todo!()
+
+    /// Compacts history up to `rev` (inclusive), like etcd's compaction. Revisions beyond the
+    /// current one are clamped; compacting to an older revision than already compacted is a
+    /// no-op.
+    pub fn compact(&mut self, rev: u64) {
+        self.store.compact(rev);
     }
+
     /// Answers every verb but `Watch` against storage. `now` is the RFC 3339 simulated time used
     /// for `creationTimestamp` and `deletionTimestamp`.
-    pub fn apply(&mut self, _req: &ApiRequest, _now: &str) -> Result<Value, ApiError> {
-        todo!()
+    ///
+    /// A `Watch` request is answered with 405 MethodNotAllowed: watches are served by a
+    /// [`WatchCache`].
+    pub fn apply(&mut self, req: &ApiRequest, now: &str) -> Result<Value, ApiError> {
+        let rev_before = self.store.revision();
+        let result = match req.verb {
+            Verb::Get => self.get(req),
+            Verb::List => list::list_from_storage(&self.store, req),
+            Verb::Create => self.create(req, now),
+            Verb::Update => self.update(req, now),
+            Verb::Patch => self.patch(req, now),
+            Verb::Delete => self.delete(req, now),
+            Verb::DeleteCollection => self.delete_collection(req, now),
+            Verb::Watch => Err(ApiError::new(
+                kubesim_model::StatusReason::MethodNotAllowed,
+                "watch is served by the watch cache, not by storage",
+            )),
+        };
+        assert!(
+            result.is_ok() || self.store.revision() == rev_before,
+            "invariant: a failed request writes nothing"
+        );
+        result
     }
+
     /// Log entries with revision > `after`, oldest first; 410 Expired if `after` < compacted.
-    pub fn log_since(&self, _after: u64) -> Result<Vec<LogEntry>, ApiError> {
-        todo!()
+    pub fn log_since(&self, after: u64) -> Result<Vec<LogEntry>, ApiError> {
+        self.store.log_since(after)
     }
+
     /// Every commit since the previous call, oldest first (for the history recorder).
     pub fn take_commits(&mut self) -> Vec<LogEntry> {
-        todo!()
+        self.store.take_commits()
     }
+
     /// One pass of the garbage collector: deletes dependents whose owners are gone, orphans
     /// dependents of owners deleted with `Orphan`, and completes foreground deletions whose
     /// dependents are gone. Returns how many writes it made.
-    pub fn collect_garbage(&mut self, _now: &str) -> usize {
-        todo!()
+    pub fn collect_garbage(&mut self, now: &str) -> usize {
+        gc::collect_garbage(self, now)
     }
+
     /// All objects of every type, in key order (for convergence checks and snapshots).
     pub fn objects(&self) -> Vec<(ObjectKey, Arc<Value>)> {
-        todo!()
+        self.store
+            .iter()
+            .map(|(k, v)| (k.clone(), Arc::clone(v)))
+            .collect()
+    }
+
+    /// One object, if it exists.
+    pub fn object(&self, key: &ObjectKey) -> Option<Arc<Value>> {
+        self.store.get(key).cloned()
+    }
+
+    pub(crate) fn store(&self) -> &store::Store {
+        &self.store
+    }
+
+    /// GET of one object: 404 NotFound when absent.
+    fn get(&self, req: &ApiRequest) -> Result<Value, ApiError> {
+        let key = object_key(req)?;
+        match self.store.get(&key) {
+            Some(obj) => Ok(Value::clone(obj)),
+            None => Err(not_found(&req.resource, &key.name)),
+        }
     }
 }
 
-/// One replica's watch cache: a copy of storage at some revision `<= state.revision()` plus a
-/// bounded buffer of recent events.
-pub struct WatchCache {
-    _todo: (),
+/// The key a single-object request addresses: 400 when the path has no name (or a namespaced
+/// type has no namespace).
+pub(crate) fn object_key(req: &ApiRequest) -> Result<ObjectKey, ApiError> {
+    let name = match req.name.as_deref() {
+        Some(n) if !n.is_empty() => n,
+        _ => {
+            return Err(ApiError::bad_request(
+                "name is required for this request (the path has no object name)",
+            ))
+        }
+    };
+    let namespace = if req.resource.namespaced {
+        match req.namespace.as_deref() {
+            Some(ns) if !ns.is_empty() => ns,
+            _ => {
+                return Err(ApiError::bad_request(
+                    "namespace is required for a namespaced resource",
+                ))
+            }
+        }
+    } else {
+        ""
+    };
+    Ok(ObjectKey::new(req.resource.short_name(), namespace, name))
 }
 
-/// A watch in progress on a [`WatchCache`]: what it filters on and the revision it has seen.
-pub struct WatchCursor {
-    _todo: (),
-}
-
-impl WatchCache {
-    /// A cache holding storage's current state, with an event buffer of `capacity` events.
-    pub fn new(_state: &ApiState, _capacity: usize) -> Self {
-        todo!()
-    }
-    /// The revision the cache reflects.
-    pub fn revision(&self) -> u64 {
-        todo!()
-    }
-    /// Applies storage's commits up to revision `to` (clamped to storage's revision). If the
-    /// commits it needs were compacted, it reloads from storage's current state.
-    pub fn advance(&mut self, _state: &ApiState, _to: u64) {
-        todo!()
-    }
-    /// Serves a `List` from the cache (used for `resourceVersion=0`, and `NotOlderThan` N when
-    /// the cache has reached N).
-    pub fn list(&self, _req: &ApiRequest) -> Result<Value, ApiError> {
-        todo!()
-    }
-    /// Starts a watch: validates the request (selectors, resourceVersion), and returns the
-    /// cursor plus the initial events: for resourceVersion unset or "0", an `Added` event for
-    /// each matching object in the cache; for N, the buffered events after N (410 Expired, as an
-    /// `Err`, when N is older than the buffer holds).
-    pub fn open(&self, _req: &ApiRequest) -> Result<(WatchCursor, Vec<WatchEvent>), ApiError> {
-        todo!()
-    }
-    /// The events for `cursor` since its last position, up to the cache's revision, with label
-    /// selector transitions (stops matching = `Deleted`, starts matching = `Added`). Advances the
-    /// cursor. Returns 410 if the cursor fell out of the buffer.
-    pub fn poll(&self, _cursor: &mut WatchCursor) -> Result<Vec<WatchEvent>, ApiError> {
-        todo!()
-    }
-    /// A bookmark event at the cache's revision if the cursor asked for bookmarks.
-    pub fn bookmark(&self, _cursor: &mut WatchCursor) -> Option<WatchEvent> {
-        todo!()
-    }
+/// 404 for one object of type `t`.
+pub(crate) fn not_found(t: &ResourceType, name: &str) -> ApiError {
+    ApiError::not_found(&t.plural, &t.group, name)
 }

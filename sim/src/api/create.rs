@@ -1,0 +1,265 @@
+//! POST: `rest.BeforeCreate` and the store's `Create` (kubernetes/apiserver
+//! `pkg/registry/rest/create.go`, `pkg/registry/generic/registry/store.go`).
+
+use super::{meta, validate, ApiRequest, ApiState};
+use kubesim_model::{ApiError, ObjectKey, ResourceType, WatchEventType};
+use serde_json::Value;
+
+/// How many generated names are tried before giving up with AlreadyExists (the apiserver's
+/// `RetryGenerateName` retries up to 7 more times).
+const GENERATE_NAME_ATTEMPTS_MAX: usize = 8;
+
+/// `the namespace of the provided object does not match the namespace sent on the request`.
+pub(crate) fn namespace_mismatch() -> ApiError {
+    ApiError::bad_request(
+        "the namespace of the provided object does not match the namespace sent on the request",
+    )
+}
+
+impl ApiState {
+    /// Creates the object in the request body.
+    ///
+    /// Order of checks as in the apiserver: body shape (400), namespace (400), validation of
+    /// name and metadata (422), `resourceVersion` set (500), name taken (409).
+    /// Differences: the name is validated after `generateName` is expanded (the apiserver also
+    /// validates the prefix on its own); namespaces need not exist (no admission); for types
+    /// with a status subresource `.status` is dropped (custom resources do this; built-in
+    /// types reset it to their own defaults).
+    pub(crate) fn create(&mut self, req: &ApiRequest, now: &str) -> Result<Value, ApiError> {
+        let t = &req.resource;
+        let body = req
+            .body
+            .as_ref()
+            .ok_or_else(|| ApiError::bad_request("the request body is required for create"))?;
+        let obj = meta::checked_object(body, t)?;
+        if req.status {
+            return Err(ApiError::new(
+                kubesim_model::StatusReason::MethodNotAllowed,
+                "the server does not allow this method on the requested resource",
+            ));
+        }
+        self.create_object(t, req.namespace.as_deref(), obj, now)
+    }
+
+    /// The create path shared by POST and server-side apply of a new object. `obj` has passed
+    /// [`meta::checked_object`].
+    pub(crate) fn create_object(
+        &mut self,
+        t: &ResourceType,
+        request_namespace: Option<&str>,
+        mut obj: Value,
+        now: &str,
+    ) -> Result<Value, ApiError> {
+        // EnsureObjectNamespaceMatchesRequestNamespace.
+        let namespace = if t.namespaced {
+            let body_ns = meta::namespace(&obj).to_string();
+            match request_namespace {
+                Some(ns) if body_ns.is_empty() || body_ns == ns => ns.to_string(),
+                Some(_) => return Err(namespace_mismatch()),
+                // No namespace on the path: take the body's (the HTTP front always has one).
+                None => body_ns,
+            }
+        } else {
+            String::new()
+        };
+        meta::set_field(
+            &mut obj,
+            "namespace",
+            (!namespace.is_empty()).then(|| Value::String(namespace.clone())),
+        );
+
+        // PrepareForCreate and FillObjectMetaSystemFields.
+        if t.status_subresource {
+            if let Some(map) = obj.as_object_mut() {
+                map.remove("status");
+            }
+        }
+        for server_field in ["deletionTimestamp", "deletionGracePeriodSeconds", "uid"] {
+            meta::set_field(&mut obj, server_field, None);
+        }
+        meta::set_str(&mut obj, "creationTimestamp", now.to_string());
+        meta::set_field(&mut obj, "generation", t.generation.then(|| Value::from(1)));
+
+        let generate_prefix = meta::str_of(&obj, "generateName").to_string();
+        let given_name = meta::name(&obj).to_string();
+        let mut name = given_name.clone();
+        if name.is_empty() && !generate_prefix.is_empty() {
+            name = self.uids.generate_name(&generate_prefix);
+        }
+
+        // Validation: name, namespace, owner references.
+        let mut errs = validate::name_errors(t, &name);
+        if t.namespaced {
+            if namespace.is_empty() {
+                errs.push(validate::field_required("metadata.namespace", ""));
+            } else {
+                errs.extend(
+                    validate::dns1123_label(&namespace)
+                        .iter()
+                        .map(|m| validate::field_invalid("metadata.namespace", &namespace, m)),
+                );
+            }
+        }
+        errs.extend(meta::owner_ref_errors(&obj));
+        if !errs.is_empty() {
+            return Err(validate::invalid(t, &name, &errs));
+        }
+
+        if !meta::str_of(&obj, "resourceVersion").is_empty() {
+            return Err(ApiError::internal(
+                "resourceVersion should not be set on objects to be created",
+            ));
+        }
+
+        let mut key = ObjectKey::new(t.short_name(), namespace.as_str(), name.as_str());
+        if given_name.is_empty() {
+            let mut attempts = 1;
+            while self.store.get(&key).is_some() && attempts < GENERATE_NAME_ATTEMPTS_MAX {
+                key.name = self.uids.generate_name(&generate_prefix);
+                attempts += 1;
+            }
+        }
+        if self.store.get(&key).is_some() {
+            return Err(ApiError::already_exists(&t.plural, &t.group, &key.name));
+        }
+        meta::set_str(&mut obj, "name", key.name.clone());
+        let uid = self.uids.uid();
+        meta::set_str(&mut obj, "uid", uid);
+
+        let rev_before = self.store.revision();
+        let stored = self.store.commit(WatchEventType::Added, &key, obj);
+        assert_eq!(
+            self.store.revision(),
+            rev_before + 1,
+            "invariant: a create commits one revision"
+        );
+        Ok(Value::clone(&stored))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use super::super::*;
+    use serde_json::json;
+
+    #[test]
+    fn create_sets_uid_creation_timestamp_generation_and_resource_version() {
+        let mut s = state();
+        let t = widget();
+        s.register(t.clone());
+        let o = create(
+            &mut s,
+            &t,
+            json!({"metadata": {"name": "w"}, "spec": {"a": 1}}),
+        )
+        .expect("created");
+        assert_eq!(o["metadata"]["resourceVersion"], "2");
+        assert_eq!(o["metadata"]["generation"], 1);
+        assert_eq!(o["metadata"]["creationTimestamp"], NOW);
+        assert_eq!(o["metadata"]["uid"].as_str().map(str::len), Some(36));
+        assert_eq!(o["metadata"]["namespace"], "default");
+        assert_eq!(o["apiVersion"], "example.com/v1");
+        assert_eq!(o["kind"], "Widget");
+    }
+
+    #[test]
+    fn create_of_an_existing_name_is_a_409_already_exists() {
+        let mut s = state();
+        create(&mut s, &cm(), json!({"metadata": {"name": "a"}})).expect("first");
+        let e = create(&mut s, &cm(), json!({"metadata": {"name": "a"}})).expect_err("second");
+        assert_eq!(
+            (e.code(), e.message.as_str()),
+            (409, "configmaps \"a\" already exists")
+        );
+        assert_eq!(s.revision(), 2);
+    }
+
+    #[test]
+    fn create_with_a_resource_version_is_a_500() {
+        let mut s = state();
+        let e = create(
+            &mut s,
+            &cm(),
+            json!({"metadata": {"name": "a", "resourceVersion": "5"}}),
+        )
+        .expect_err("rv");
+        assert_eq!(e.code(), 500);
+        assert_eq!(
+            e.message,
+            "resourceVersion should not be set on objects to be created"
+        );
+    }
+
+    #[test]
+    fn create_with_another_namespace_in_the_body_is_a_400() {
+        let mut s = state();
+        let e = create(
+            &mut s,
+            &cm(),
+            json!({"metadata": {"name": "a", "namespace": "x"}}),
+        )
+        .expect_err("mismatch");
+        assert_eq!(e.code(), 400);
+        assert_eq!(
+            e.message,
+            "the namespace of the provided object does not match the namespace sent on the request"
+        );
+    }
+
+    #[test]
+    fn create_without_a_name_is_a_422() {
+        let mut s = state();
+        let e = create(&mut s, &cm(), json!({"data": {}})).expect_err("no name");
+        assert_eq!(e.code(), 422);
+        assert_eq!(
+            e.message,
+            "ConfigMap \"\" is invalid: metadata.name: Required value: name or generateName is required"
+        );
+    }
+
+    #[test]
+    fn create_with_an_invalid_name_is_a_422() {
+        let mut s = state();
+        let e =
+            create(&mut s, &cm(), json!({"metadata": {"name": "Not_Valid"}})).expect_err("invalid");
+        assert_eq!(e.code(), 422);
+        assert!(e.message.contains("a lowercase RFC 1123 subdomain"));
+    }
+
+    #[test]
+    fn generate_name_appends_a_suffix() {
+        let mut s = state();
+        let o =
+            create(&mut s, &cm(), json!({"metadata": {"generateName": "job-"}})).expect("created");
+        let name = o["metadata"]["name"].as_str().expect("name");
+        assert!(name.starts_with("job-") && name.len() == 9, "{name}");
+    }
+
+    #[test]
+    fn create_drops_status_when_the_type_has_a_status_subresource() {
+        let mut s = state();
+        let t = widget();
+        s.register(t.clone());
+        let o = create(
+            &mut s,
+            &t,
+            json!({"metadata": {"name": "w"}, "status": {"ok": true}}),
+        )
+        .expect("created");
+        assert!(o.get("status").is_none());
+    }
+
+    #[test]
+    fn create_of_a_cluster_scoped_object_has_no_namespace() {
+        let mut s = state();
+        let t = ResourceType::namespace();
+        let req = ApiRequest::new(Verb::Create, t, None, None)
+            .with_body(json!({"metadata": {"name": "team-a"}}));
+        let o = s.apply(&req, NOW).expect("created");
+        assert!(o["metadata"].get("namespace").is_none());
+        let req = ApiRequest::new(Verb::Create, ResourceType::namespace(), None, None)
+            .with_body(json!({"metadata": {"name": "a.b"}}));
+        assert_eq!(s.apply(&req, NOW).expect_err("label").code(), 422);
+    }
+}

@@ -1,0 +1,223 @@
+//! Storage that behaves like etcd: one global revision, bumped by every write; every object's
+//! `metadata.resourceVersion` is the revision of its last write; a log of commits (with the
+//! previous object) kept until compaction, for watches and for lists at an older revision.
+
+use super::{meta, LogEntry};
+use kubesim_model::{ApiError, ObjectKey, WatchEventType};
+use serde_json::Value;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+/// The revision an empty etcd starts at.
+pub(crate) const REVISION_INITIAL: u64 = 1;
+
+/// The key-value store with its revision log.
+pub(crate) struct Store {
+    objects: BTreeMap<ObjectKey, Arc<Value>>,
+    revision: u64,
+    /// The log holds exactly the commits with revision in `(compacted, revision]`.
+    compacted: u64,
+    log: VecDeque<LogEntry>,
+    /// Commits not yet handed to [`Store::take_commits`].
+    commits_pending: Vec<LogEntry>,
+    /// 0 = never compact automatically.
+    compaction_window: u64,
+}
+
+impl Store {
+    pub(crate) fn new(compaction_window: u64) -> Self {
+        Self {
+            objects: BTreeMap::new(),
+            revision: REVISION_INITIAL,
+            compacted: 0,
+            log: VecDeque::new(),
+            commits_pending: Vec::new(),
+            compaction_window,
+        }
+    }
+
+    pub(crate) fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    pub(crate) fn compacted(&self) -> u64 {
+        self.compacted
+    }
+
+    pub(crate) fn get(&self, key: &ObjectKey) -> Option<&Arc<Value>> {
+        self.objects.get(key)
+    }
+
+    /// Every object, in key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&ObjectKey, &Arc<Value>)> {
+        self.objects.iter()
+    }
+
+    /// The objects of one resource (`ResourceType::short_name`), in key order.
+    pub(crate) fn range(&self, resource: &str) -> impl Iterator<Item = (&ObjectKey, &Arc<Value>)> {
+        let from = ObjectKey::new(resource, "", "");
+        let resource = resource.to_string();
+        self.objects
+            .range(from..)
+            .take_while(move |(k, _)| k.resource == resource)
+    }
+
+    /// Writes `object` (or removes the key, for `Deleted`) at revision `revision + 1`, setting
+    /// its `metadata.resourceVersion`; returns the stored object. For `Deleted`, `object` is the
+    /// last state, which the log keeps with the delete's revision (as etcd's watch does).
+    pub(crate) fn commit(
+        &mut self,
+        kind: WatchEventType,
+        key: &ObjectKey,
+        mut object: Value,
+    ) -> Arc<Value> {
+        assert!(
+            matches!(
+                kind,
+                WatchEventType::Added | WatchEventType::Modified | WatchEventType::Deleted
+            ),
+            "invariant: only writes are committed"
+        );
+        let rev = self.revision + 1;
+        meta::set_str(&mut object, "resourceVersion", rev.to_string());
+        let object = Arc::new(object);
+        let prev = match kind {
+            WatchEventType::Deleted => self.objects.remove(key),
+            _ => self.objects.insert(key.clone(), Arc::clone(&object)),
+        };
+        assert_eq!(
+            prev.is_none(),
+            kind == WatchEventType::Added,
+            "invariant: ADDED exactly when the key was absent ({key})"
+        );
+        if let Some(last) = self.log.back() {
+            assert!(last.rev < rev, "invariant: log entries are ordered");
+        }
+        let entry = LogEntry {
+            rev,
+            kind,
+            key: key.clone(),
+            object: Arc::clone(&object),
+            prev,
+        };
+        self.log.push_back(entry.clone());
+        self.commits_pending.push(entry);
+        self.revision = rev;
+        if self.compaction_window > 0 && rev > self.compaction_window {
+            self.compact(rev - self.compaction_window);
+        }
+        object
+    }
+
+    /// Drops log entries with revision <= `rev` (clamped to the current revision).
+    pub(crate) fn compact(&mut self, rev: u64) {
+        let rev = rev.min(self.revision);
+        if rev <= self.compacted {
+            return;
+        }
+        while self.log.front().is_some_and(|e| e.rev <= rev) {
+            self.log.pop_front();
+        }
+        self.compacted = rev;
+        assert!(
+            self.log.front().is_none_or(|e| e.rev > self.compacted),
+            "invariant: the log starts after the compacted revision"
+        );
+    }
+
+    /// Log entries with revision > `after`, oldest first.
+    pub(crate) fn log_since(&self, after: u64) -> Result<Vec<LogEntry>, ApiError> {
+        if after < self.compacted {
+            return Err(ApiError::too_old_resource_version(after, self.compacted));
+        }
+        let start = self.log.partition_point(|e| e.rev <= after);
+        Ok(self.log.range(start..).cloned().collect())
+    }
+
+    pub(crate) fn take_commits(&mut self) -> Vec<LogEntry> {
+        std::mem::take(&mut self.commits_pending)
+    }
+
+    /// The objects of `resource` as they were at revision `rev`, rebuilt by undoing the log
+    /// backwards; `None` when `rev` is compacted (or in the future).
+    pub(crate) fn snapshot(
+        &self,
+        resource: &str,
+        rev: u64,
+    ) -> Option<BTreeMap<ObjectKey, Arc<Value>>> {
+        if rev < self.compacted || rev > self.revision {
+            return None;
+        }
+        let mut objects: BTreeMap<ObjectKey, Arc<Value>> = self
+            .range(resource)
+            .map(|(k, v)| (k.clone(), Arc::clone(v)))
+            .collect();
+        for entry in self.log.iter().rev().take_while(|e| e.rev > rev) {
+            if entry.key.resource != resource {
+                continue;
+            }
+            match (&entry.kind, &entry.prev) {
+                (WatchEventType::Added, _) => {
+                    objects.remove(&entry.key);
+                }
+                (_, Some(prev)) => {
+                    objects.insert(entry.key.clone(), Arc::clone(prev));
+                }
+                (_, None) => panic!("invariant: a MODIFIED or DELETED entry has a prev object"),
+            }
+        }
+        Some(objects)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn key(name: &str) -> ObjectKey {
+        ObjectKey::new("configmaps", "default", name)
+    }
+
+    #[test]
+    fn an_empty_store_is_at_revision_one_and_every_write_bumps_it_by_one() {
+        let mut s = Store::new(0);
+        assert_eq!(s.revision(), 1);
+        let a = s.commit(WatchEventType::Added, &key("a"), json!({"metadata": {}}));
+        assert_eq!(a["metadata"]["resourceVersion"], "2");
+        s.commit(WatchEventType::Modified, &key("a"), json!({"metadata": {}}));
+        s.commit(WatchEventType::Deleted, &key("a"), json!({"metadata": {}}));
+        assert_eq!(s.revision(), 4);
+        let revs: Vec<u64> = s.take_commits().iter().map(|e| e.rev).collect();
+        assert_eq!(revs, vec![2, 3, 4]);
+        assert!(s.take_commits().is_empty());
+    }
+
+    #[test]
+    fn automatic_compaction_keeps_only_the_window() {
+        let mut s = Store::new(2);
+        for i in 0..5 {
+            s.commit(WatchEventType::Added, &key(&format!("o{i}")), json!({}));
+        }
+        assert_eq!((s.revision(), s.compacted()), (6, 4));
+        assert_eq!(s.log_since(4).expect("not compacted").len(), 2);
+        let e = s.log_since(3).expect_err("compacted");
+        assert_eq!(e.code(), 410);
+    }
+
+    #[test]
+    fn a_snapshot_undoes_the_log_back_to_the_revision() {
+        let mut s = Store::new(0);
+        s.commit(WatchEventType::Added, &key("a"), json!({"v": 1})); // 2
+        s.commit(WatchEventType::Modified, &key("a"), json!({"v": 2})); // 3
+        s.commit(WatchEventType::Added, &key("b"), json!({"v": 1})); // 4
+        s.commit(WatchEventType::Deleted, &key("a"), json!({"v": 2})); // 5
+        let at3 = s.snapshot("configmaps", 3).expect("kept");
+        assert_eq!(at3.len(), 1);
+        assert_eq!(at3[&key("a")]["v"], 2);
+        assert_eq!(at3[&key("a")]["metadata"]["resourceVersion"], "3");
+        assert!(s.snapshot("configmaps", 1).expect("kept").is_empty());
+        s.compact(4);
+        assert!(s.snapshot("configmaps", 3).is_none());
+    }
+}

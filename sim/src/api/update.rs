@@ -1,0 +1,481 @@
+//! PUT, and the one update path every write to an existing object takes (PUT, PATCH,
+//! server-side apply, the garbage collector): the store's `Update` with `rest.BeforeUpdate`
+//! and `ValidateObjectMetaUpdate` (kubernetes/apiserver `pkg/registry/generic/registry/store.go`,
+//! `pkg/registry/rest/update.go`; the generation and status rules of apiextensions-apiserver's
+//! `customresource/strategy.go`).
+
+use super::{meta, not_found, object_key, validate, ApiRequest, ApiState};
+use kubesim_model::{ApiError, ObjectKey, ResourceType, StatusReason, WatchEventType};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// What an update may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UpdateScope {
+    /// The main resource: everything but `.status` when the type has a status subresource.
+    Main,
+    /// The `/status` subresource: only `.status` (and `managedFields`) is taken from the body.
+    Status,
+}
+
+/// 404 for a subresource the type does not have.
+pub(crate) fn no_such_subresource() -> ApiError {
+    ApiError::new(
+        StatusReason::NotFound,
+        "the server could not find the requested resource",
+    )
+}
+
+/// The update handler's `checkName`: the body's name and namespace must match the path.
+pub(crate) fn check_name(obj: &Value, key: &ObjectKey) -> Result<(), ApiError> {
+    let name = meta::name(obj);
+    if name != key.name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({name}) does not match the name on the URL ({})",
+            key.name
+        )));
+    }
+    let ns = meta::namespace(obj);
+    if !key.namespace.is_empty() && !ns.is_empty() && ns != key.namespace {
+        return Err(ApiError::bad_request(format!(
+            "the namespace of the object ({ns}) does not match the namespace on the request ({})",
+            key.namespace
+        )));
+    }
+    Ok(())
+}
+
+/// The object without `metadata` (and without `status` when `skip_status`): what a change of
+/// bumps `metadata.generation`.
+fn content(obj: &Value, skip_status: bool) -> Value {
+    let mut c = obj.clone();
+    if let Some(map) = c.as_object_mut() {
+        map.remove("metadata");
+        if skip_status {
+            map.remove("status");
+        }
+    }
+    c
+}
+
+/// `field.Forbidden` for finalizers added to a deleting object, with Go's `%#v` of the sorted
+/// new names.
+fn new_finalizers_error(added: &BTreeSet<String>) -> String {
+    let list: Vec<String> = added.iter().map(|f| format!("{f:?}")).collect();
+    validate::field_forbidden(
+        "metadata.finalizers",
+        &format!(
+            "no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}",
+            list.join(", ")
+        ),
+    )
+}
+
+impl ApiState {
+    /// PUT of an object or of its `/status`.
+    ///
+    /// Difference: an update of a missing object is 404 for every type (the apiserver creates
+    /// it for types with `AllowCreateOnUpdate`, such as ConfigMap and Lease).
+    pub(crate) fn update(&mut self, req: &ApiRequest, _now: &str) -> Result<Value, ApiError> {
+        let t = &req.resource;
+        let key = object_key(req)?;
+        if req.status && !t.status_subresource {
+            return Err(no_such_subresource());
+        }
+        let body = req
+            .body
+            .as_ref()
+            .ok_or_else(|| ApiError::bad_request("the request body is required for update"))?;
+        let obj = meta::checked_object(body, t)?;
+        let scope = if req.status {
+            UpdateScope::Status
+        } else {
+            UpdateScope::Main
+        };
+        self.update_object(t, &key, obj, scope)
+    }
+
+    /// Replaces the object at `key` with `obj` (checked by [`meta::checked_object`]).
+    ///
+    /// In order: 404 when missing; name/namespace must match the key (400); resourceVersion
+    /// unset is allowed only for types with unconditional update (else 422), a stale one is a
+    /// 409 Conflict; uid is immutable (422); `creationTimestamp`, `deletionTimestamp`,
+    /// `deletionGracePeriodSeconds` and `generation` are the server's (client changes are
+    /// ignored); `.status` or everything-but-status is kept from the stored object according
+    /// to `scope`; no new finalizers while deleting (422); generation is bumped when anything
+    /// but metadata (and status, when it is a subresource) changed. Then: a deleting object
+    /// whose finalizers are now empty is deleted (one DELETED commit carrying the last stored
+    /// state, returned); an update that changes nothing is not written (the stored object is
+    /// returned, same resourceVersion, no commit); otherwise one MODIFIED commit.
+    pub(crate) fn update_object(
+        &mut self,
+        t: &ResourceType,
+        key: &ObjectKey,
+        mut obj: Value,
+        scope: UpdateScope,
+    ) -> Result<Value, ApiError> {
+        let Some(old) = self.store.get(key).cloned() else {
+            return Err(not_found(t, &key.name));
+        };
+        check_name(&obj, key)?;
+        if !key.namespace.is_empty() {
+            meta::set_str(&mut obj, "namespace", key.namespace.clone());
+        } else {
+            meta::set_field(&mut obj, "namespace", None);
+        }
+
+        // Optimistic concurrency (store.go Update).
+        let old_rv = meta::stored_rv(&old);
+        let body_rv = meta::str_of(&obj, "resourceVersion");
+        if body_rv.is_empty() {
+            if !t.unconditional_update {
+                return Err(validate::invalid_resource(
+                    t,
+                    &key.name,
+                    &["metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"
+                        .to_string()],
+                ));
+            }
+        } else {
+            let rv: u64 = body_rv.parse().map_err(|_| {
+                ApiError::bad_request(format!(
+                    "invalid resource version: metadata.resourceVersion: Invalid value: {}: must be an unsigned integer",
+                    validate::quote(body_rv)
+                ))
+            })?;
+            if rv != old_rv {
+                return Err(ApiError::conflict(
+                    &t.plural,
+                    &t.group,
+                    &key.name,
+                    ApiError::OPTIMISTIC_LOCK,
+                ));
+            }
+        }
+        meta::set_str(&mut obj, "resourceVersion", old_rv.to_string());
+
+        // rest.BeforeUpdate: uid, server-managed fields.
+        let uid = meta::uid(&obj).to_string();
+        if uid.is_empty() {
+            meta::set_str(&mut obj, "uid", meta::uid(&old).to_string());
+        } else if uid != meta::uid(&old) {
+            return Err(validate::invalid(
+                t,
+                &key.name,
+                &[validate::field_invalid(
+                    "metadata.uid",
+                    &uid,
+                    "field is immutable",
+                )],
+            ));
+        }
+        for f in [
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ] {
+            meta::set_field(&mut obj, f, meta::field(&old, f));
+        }
+        if meta::field(&obj, "managedFields").is_none() {
+            meta::set_field(
+                &mut obj,
+                "managedFields",
+                meta::field(&old, "managedFields"),
+            );
+        }
+
+        // The status subresource split (PrepareForUpdate of the main and status strategies).
+        match scope {
+            UpdateScope::Status => {
+                let status = obj.get("status").cloned();
+                let managed = meta::field(&obj, "managedFields");
+                obj = Value::clone(&old);
+                meta::set_field(&mut obj, "managedFields", managed);
+                let map = obj
+                    .as_object_mut()
+                    .expect("invariant: stored objects are JSON objects");
+                match status {
+                    Some(s) => map.insert("status".into(), s),
+                    None => map.remove("status"),
+                };
+            }
+            UpdateScope::Main if t.status_subresource => {
+                let map = obj
+                    .as_object_mut()
+                    .expect("invariant: checked objects are JSON objects");
+                match old.get("status") {
+                    Some(s) => map.insert("status".into(), s.clone()),
+                    None => map.remove("status"),
+                };
+            }
+            UpdateScope::Main => {}
+        }
+
+        // ValidateObjectMetaUpdate.
+        let deleting = meta::deletion_timestamp(&old).is_some();
+        let mut errs = Vec::new();
+        if deleting {
+            let old_f: BTreeSet<String> = meta::finalizers(&old).into_iter().collect();
+            let added: BTreeSet<String> = meta::finalizers(&obj)
+                .into_iter()
+                .filter(|f| !old_f.contains(f))
+                .collect();
+            if !added.is_empty() {
+                errs.push(new_finalizers_error(&added));
+            }
+        }
+        errs.extend(meta::owner_ref_errors(&obj));
+        if !errs.is_empty() {
+            return Err(validate::invalid(t, &key.name, &errs));
+        }
+
+        // Generation: anything but metadata (and a status subresource) changed.
+        let skip_status = t.status_subresource || scope == UpdateScope::Status;
+        if t.generation && content(&obj, skip_status) != content(&old, skip_status) {
+            meta::set_field(
+                &mut obj,
+                "generation",
+                Some(Value::from(meta::generation(&old) + 1)),
+            );
+        }
+
+        let rev_before = self.store.revision();
+        if deleting && meta::finalizers(&obj).is_empty() {
+            // store.go: errEmptiedFinalizers -> deleteWithoutFinalizers. The update itself is
+            // never written; the DELETED event carries the last stored state.
+            let stored = self
+                .store
+                .commit(WatchEventType::Deleted, key, Value::clone(&old));
+            assert!(self.store.get(key).is_none(), "invariant: deleted");
+            return Ok(Value::clone(&stored));
+        }
+        if obj == *old {
+            assert_eq!(
+                self.store.revision(),
+                rev_before,
+                "invariant: no-op writes nothing"
+            );
+            return Ok(Value::clone(&old));
+        }
+        let stored = self.store.commit(WatchEventType::Modified, key, obj);
+        assert_eq!(
+            self.store.revision(),
+            rev_before + 1,
+            "invariant: an update commits one revision"
+        );
+        Ok(Value::clone(&stored))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use super::super::*;
+    use serde_json::json;
+
+    fn setup() -> (ApiState, ResourceType, Value) {
+        let mut s = state();
+        let t = widget();
+        s.register(t.clone());
+        let o = create(
+            &mut s,
+            &t,
+            json!({"metadata": {"name": "w"}, "spec": {"a": 1}}),
+        )
+        .expect("created");
+        (s, t, o)
+    }
+
+    #[test]
+    fn update_with_stale_resource_version_is_a_409_conflict() {
+        let (mut s, t, o) = setup();
+        let mut first = o.clone();
+        first["spec"]["a"] = json!(2);
+        update(&mut s, &t, "w", first).expect("first update");
+        let mut stale = o;
+        stale["spec"]["a"] = json!(3);
+        let e = update(&mut s, &t, "w", stale).expect_err("stale");
+        assert_eq!(e.code(), 409);
+        assert_eq!(
+            e.message,
+            "Operation cannot be fulfilled on widgets.example.com \"w\": the object has been modified; please apply your changes to the latest version and try again"
+        );
+    }
+
+    #[test]
+    fn update_without_resource_version_is_a_422_for_types_without_unconditional_update() {
+        let (mut s, t, _) = setup();
+        let e = update(
+            &mut s,
+            &t,
+            "w",
+            json!({"metadata": {"name": "w"}, "spec": {}}),
+        )
+        .expect_err("no rv");
+        assert_eq!(e.code(), 422);
+        assert_eq!(
+            e.message,
+            "widgets.example.com \"w\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"
+        );
+    }
+
+    #[test]
+    fn update_without_resource_version_is_last_write_wins_for_config_maps() {
+        let mut s = state();
+        create(
+            &mut s,
+            &cm(),
+            json!({"metadata": {"name": "a"}, "data": {"k": "1"}}),
+        )
+        .expect("created");
+        let o = update(
+            &mut s,
+            &cm(),
+            "a",
+            json!({"metadata": {"name": "a"}, "data": {"k": "2"}}),
+        )
+        .expect("unconditional");
+        assert_eq!(o["data"]["k"], "2");
+        assert_eq!(rv(&o), 3);
+    }
+
+    #[test]
+    fn update_of_a_missing_object_is_a_404() {
+        let mut s = state();
+        let e = update(&mut s, &cm(), "nope", json!({"metadata": {"name": "nope"}}))
+            .expect_err("missing");
+        assert_eq!(
+            (e.code(), e.message.as_str()),
+            (404, "configmaps \"nope\" not found")
+        );
+    }
+
+    #[test]
+    fn update_with_another_name_in_the_body_is_a_400() {
+        let (mut s, t, mut o) = setup();
+        o["metadata"]["name"] = json!("other");
+        let e = update(&mut s, &t, "w", o).expect_err("mismatch");
+        assert_eq!(
+            (e.code(), e.message.as_str()),
+            (
+                400,
+                "the name of the object (other) does not match the name on the URL (w)"
+            )
+        );
+    }
+
+    #[test]
+    fn the_uid_is_immutable() {
+        let (mut s, t, mut o) = setup();
+        o["metadata"]["uid"] = json!("x");
+        let e = update(&mut s, &t, "w", o).expect_err("uid");
+        assert_eq!(e.code(), 422);
+        assert!(e
+            .message
+            .ends_with("metadata.uid: Invalid value: \"x\": field is immutable"));
+    }
+
+    #[test]
+    fn an_update_that_changes_nothing_is_not_written() {
+        let (mut s, t, o) = setup();
+        let mut same = o.clone();
+        same["metadata"]["creationTimestamp"] = json!("1999-01-01T00:00:00Z");
+        let back = update(&mut s, &t, "w", same).expect("no-op");
+        assert_eq!(back, o);
+        assert_eq!(s.revision(), 2);
+        assert_eq!(s.take_commits().len(), 1, "only the create");
+    }
+
+    #[test]
+    fn generation_is_bumped_by_spec_changes_but_not_by_metadata_changes() {
+        let (mut s, t, o) = setup();
+        let mut labelled = o.clone();
+        labelled["metadata"]["labels"] = json!({"x": "y"});
+        let o = update(&mut s, &t, "w", labelled).expect("labels");
+        assert_eq!(o["metadata"]["generation"], 1);
+        let mut spec = o.clone();
+        spec["spec"]["a"] = json!(9);
+        spec["metadata"]["generation"] = json!(40);
+        let o = update(&mut s, &t, "w", spec).expect("spec");
+        assert_eq!(o["metadata"]["generation"], 2);
+    }
+
+    #[test]
+    fn the_main_resource_ignores_status_and_the_status_subresource_ignores_the_rest() {
+        let (mut s, t, o) = setup();
+        let mut main = o.clone();
+        main["status"] = json!({"ready": true});
+        let o = update(&mut s, &t, "w", main).expect("main");
+        assert!(o.get("status").is_none());
+        assert_eq!(
+            rv(&o),
+            2,
+            "status-only change on the main resource is a no-op"
+        );
+        let mut st = o.clone();
+        st["status"] = json!({"ready": true});
+        st["spec"]["a"] = json!(100);
+        st["metadata"]["labels"] = json!({"ignored": "yes"});
+        let o = update_status(&mut s, &t, "w", st).expect("status");
+        assert_eq!(o["status"]["ready"], true);
+        assert_eq!(o["spec"]["a"], 1);
+        assert!(o["metadata"].get("labels").is_none());
+        assert_eq!(o["metadata"]["generation"], 1);
+    }
+
+    #[test]
+    fn status_of_a_type_without_the_subresource_is_a_404() {
+        let mut s = state();
+        create(&mut s, &cm(), json!({"metadata": {"name": "a"}})).expect("created");
+        let e = update_status(&mut s, &cm(), "a", json!({"metadata": {"name": "a"}}))
+            .expect_err("no status");
+        assert_eq!(e.code(), 404);
+    }
+
+    #[test]
+    fn no_new_finalizers_may_be_added_to_a_deleting_object() {
+        let (mut s, t, mut o) = setup();
+        o["metadata"]["finalizers"] = json!(["a"]);
+        update(&mut s, &t, "w", o).expect("finalizer");
+        let o = delete(&mut s, &t, "w").expect("deleting");
+        let mut more = o.clone();
+        more["metadata"]["finalizers"] = json!(["a", "z", "b"]);
+        let e = update(&mut s, &t, "w", more).expect_err("new finalizers");
+        assert_eq!(e.code(), 422);
+        assert_eq!(
+            e.message,
+            "Widget.example.com \"w\" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\"b\", \"z\"}"
+        );
+    }
+
+    #[test]
+    fn removing_the_last_finalizer_of_a_deleting_object_removes_it_with_one_deleted_event() {
+        let (mut s, t, mut o) = setup();
+        o["metadata"]["finalizers"] = json!(["a"]);
+        update(&mut s, &t, "w", o).expect("finalizer");
+        let mut o = delete(&mut s, &t, "w").expect("deleting");
+        assert!(o["metadata"]["deletionTimestamp"].is_string());
+        s.take_commits();
+        o["metadata"]["finalizers"] = json!([]);
+        let back = update(&mut s, &t, "w", o).expect("removed");
+        let commits = s.take_commits();
+        assert_eq!(commits.len(), 1);
+        assert_eq!(commits[0].kind, WatchEventType::Deleted);
+        assert_eq!(rv(&back), commits[0].rev);
+        assert_eq!(get(&mut s, &t, "w").expect_err("gone").code(), 404);
+    }
+
+    #[test]
+    fn a_malformed_body_is_a_400_not_a_panic() {
+        let (mut s, t, _) = setup();
+        for body in [
+            json!("x"),
+            json!({"metadata": []}),
+            json!({"metadata": {"uid": 1}}),
+        ] {
+            let e = update(&mut s, &t, "w", body).expect_err("bad");
+            assert_eq!(e.code(), 400, "{}", e.message);
+        }
+    }
+}
