@@ -50,7 +50,10 @@ fn create_of_an_existing_name_is_409_already_exists_and_get_of_a_missing_one_is_
         api.create(&PostParams::default(), &cm("a")).await?;
         let again = api.create(&PostParams::default(), &cm("a")).await;
         assert_eq!(api_code(again), Some((409, "AlreadyExists".into())));
-        assert_eq!(api_code(api.get("nope").await), Some((404, "NotFound".into())));
+        assert_eq!(
+            api_code(api.get("nope").await),
+            Some((404, "NotFound".into()))
+        );
         Ok(())
     });
     common::run(&mut w);
@@ -66,10 +69,16 @@ fn a_finalizer_holds_a_delete_until_it_is_removed() {
         api.create(&PostParams::default(), &held).await?;
         api.delete("held", &DeleteParams::default()).await?;
         let still = api.get("held").await?;
-        assert!(still.metadata.deletion_timestamp.is_some(), "delete sets deletionTimestamp");
+        assert!(
+            still.metadata.deletion_timestamp.is_some(),
+            "delete sets deletionTimestamp"
+        );
         let release = Patch::Merge(json!({ "metadata": { "finalizers": null } }));
         api.patch("held", &PatchParams::default(), &release).await?;
-        assert_eq!(api_code(api.get("held").await), Some((404, "NotFound".into())));
+        assert_eq!(
+            api_code(api.get("held").await),
+            Some((404, "NotFound".into()))
+        );
         Ok(())
     });
     common::run(&mut w);
@@ -82,13 +91,15 @@ fn garbage_collection_removes_dependents_of_a_deleted_owner() {
         let api: Api<ConfigMap> = Api::namespaced(c, "default");
         let owner = api.create(&PostParams::default(), &cm("owner")).await?;
         let mut dep = cm("dependent");
-        dep.metadata.owner_references = Some(vec![k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
-            api_version: "v1".into(),
-            kind: "ConfigMap".into(),
-            name: "owner".into(),
-            uid: owner.uid().expect("created objects have a uid"),
-            ..Default::default()
-        }]);
+        dep.metadata.owner_references = Some(vec![
+            k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+                api_version: "v1".into(),
+                kind: "ConfigMap".into(),
+                name: "owner".into(),
+                uid: owner.uid().expect("created objects have a uid"),
+                ..Default::default()
+            },
+        ]);
         api.create(&PostParams::default(), &dep).await?;
         api.delete("owner", &DeleteParams::default()).await?;
         // The collector runs every second of simulated time.
@@ -112,25 +123,33 @@ fn a_client_on_a_lagging_replica_sees_older_data() {
         api.create(&PostParams::default(), &cm("fresh")).await?;
         let cached = ListParams::default().match_any(); // resourceVersion=0: served from the cache
         let early = api.list(&cached).await?;
-        assert!(early.items.is_empty(), "the lagging cache does not have the new object yet");
+        assert!(
+            early.items.is_empty(),
+            "the lagging cache does not have the new object yet"
+        );
         let consistent = api.list(&ListParams::default()).await?; // from storage
         assert_eq!(consistent.items.len(), 1);
         tokio::time::sleep(Duration::from_secs(4)).await;
         let later = api.list(&cached).await?;
-        assert_eq!(later.items.iter().map(|c| c.name_any()).collect::<Vec<_>>(), vec!["fresh"]);
+        assert_eq!(
+            later.items.iter().map(|c| c.name_any()).collect::<Vec<_>>(),
+            vec!["fresh"]
+        );
         Ok(())
     });
     common::run(&mut w);
 }
 
 #[test]
-fn a_watch_from_a_compacted_revision_gets_410_expired() {
+fn a_watch_from_a_revision_older_than_the_watch_cache_window_gets_410_expired() {
     let mut w = common::world(6, &[0]);
     let cluster = w.cluster.clone();
     common::client(&mut w, "client", Target::Replica(0), move |c| async move {
         let api: Api<ConfigMap> = Api::namespaced(c, "default");
-        for i in 0..5 {
-            api.create(&PostParams::default(), &cm(&format!("c{i}"))).await?;
+        // The replica's watch cache keeps the last 100 events; storage compacts too.
+        for i in 0..120 {
+            api.create(&PostParams::default(), &cm(&format!("c{i}")))
+                .await?;
         }
         let rev = cluster.state().revision();
         cluster.compact("test", rev);
@@ -138,11 +157,18 @@ fn a_watch_from_a_compacted_revision_gets_410_expired() {
         match stream.try_next().await? {
             Some(kube::api::WatchEvent::Error(e)) => {
                 assert_eq!((e.code, e.reason.as_str()), (410, "Expired"));
-                assert!(e.message.starts_with("too old resource version: 2"), "{}", e.message);
+                assert!(
+                    e.message.starts_with("too old resource version: 2"),
+                    "{}",
+                    e.message
+                );
             }
             other => return Err(format!("expected a 410 ERROR event, got {other:?}").into()),
         }
-        assert!(stream.try_next().await?.is_none(), "the stream ends after the error");
+        assert!(
+            stream.try_next().await?.is_none(),
+            "the stream ends after the error"
+        );
         Ok(())
     });
     common::run(&mut w);
@@ -182,7 +208,9 @@ fn the_kube_runtime_watcher_relists_after_410_and_ends_with_storage_contents() {
                     writer.create(&PostParams::default(), &cm("w1")).await?;
                     // Push the watcher's resourceVersion out of history.
                     for i in 0..200 {
-                        other.create(&PostParams::default(), &cm(&format!("n{i}"))).await?;
+                        other
+                            .create(&PostParams::default(), &cm(&format!("n{i}")))
+                            .await?;
                     }
                     let rev = cluster.state().revision();
                     cluster.compact("test", rev);
@@ -195,7 +223,10 @@ fn the_kube_runtime_watcher_relists_after_410_and_ends_with_storage_contents() {
                 break;
             }
         }
-        assert!(inits >= 2, "the watcher relisted after 410 (inits = {inits})");
+        assert!(
+            inits >= 2,
+            "the watcher relisted after 410 (inits = {inits})"
+        );
         assert_eq!(store.into_iter().collect::<Vec<_>>(), vec!["w1", "w2"]);
         Ok(())
     });
@@ -215,7 +246,10 @@ fn delete_preconditions_that_do_not_match_are_409() {
             }),
             ..DeleteParams::default()
         };
-        assert_eq!(api_code(api.delete("a", &dp).await), Some((409, "Conflict".into())));
+        assert_eq!(
+            api_code(api.delete("a", &dp).await),
+            Some((409, "Conflict".into()))
+        );
         assert!(api.get_opt("a").await?.is_some());
         Ok(())
     });

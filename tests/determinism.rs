@@ -22,7 +22,9 @@ fn every_builtin_scenario_repeats_its_history_exactly_for_each_seed() {
 #[test]
 fn different_seeds_give_different_api_smoke_histories() {
     let sc = scenario::find("api-smoke").expect("api-smoke is built in");
-    let hashes: BTreeSet<u64> = (0..10).map(|seed| run::run(&sc, seed, false).hash).collect();
+    let hashes: BTreeSet<u64> = (0..10)
+        .map(|seed| run::run(&sc, seed, false).hash)
+        .collect();
     assert_eq!(hashes.len(), 10, "ten seeds, ten distinct histories");
 }
 
@@ -32,7 +34,18 @@ fn api_smoke_holds_and_its_history_covers_every_verb() {
     let report = run::run(&sc, 7, true);
     assert!(report.held(), "{:?}", report.violations);
     let text = kubesim::history::to_text(&report.events);
-    for needle in [" create ", " update ", " patch ", " delete ", " watch ", "commit rev=", "watch-send "] {
-        assert!(text.contains(needle), "history of seed 7 has no {needle:?} line");
+    for needle in [
+        " create ",
+        " update ",
+        " patch ",
+        " delete ",
+        " watch ",
+        "commit rev=",
+        "watch-send ",
+    ] {
+        assert!(
+            text.contains(needle),
+            "history of seed 7 has no {needle:?} line"
+        );
     }
 }
