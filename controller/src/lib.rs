@@ -10,9 +10,9 @@
 //!   a processing set, so one key is never handed to two workers at once; `add_after` delays a
 //!   key on the tokio clock (earlier ready time wins); [`RateLimitingQueue`] adds
 //!   `add_rate_limited`, `forget` and `num_requeues`; [`WorkQueueMetrics`] carries client-go's
-//!   metric names. Each queue comes in two sharing modes over one algorithm: [`WorkQueue<K>`]
-//!   (thread-safe, for production) and [`LocalWorkQueue<K>`] (`!Send`, no atomics, for a
-//!   simulated host).
+//!   metric names. Each queue comes in two sharing modes over one algorithm
+//!   ([`GenericWorkQueue<K, M>`]): [`WorkQueue<K>`] (thread-safe, for production) and
+//!   [`LocalWorkQueue<K>`] (`!Send`, no atomics, for a simulated host).
 //! - [`rate_limiter`]: the [`RateLimiter`] trait and client-go's limiters (per-key exponential,
 //!   fast-slow, token bucket, max-of, with-max-wait) and
 //!   [`default_controller_rate_limiter`].
@@ -48,6 +48,6 @@ pub use rate_limiter::{
     WithMaxWaitRateLimiter,
 };
 pub use workqueue::{
-    LocalRateLimitingQueue, LocalWorkQueue, QueueConfig, RateLimitingQueue, WorkQueue,
-    WorkQueueMetrics,
+    GenericRateLimitingQueue, GenericWorkQueue, LocalRateLimitingQueue, LocalWorkQueue,
+    QueueConfig, RateLimitingQueue, WorkQueue, WorkQueueMetrics,
 };

@@ -20,7 +20,7 @@
 //! snapshot is taken, so whoever polls [`WorkQueue::metrics`] periodically (client-go does it
 //! every 500 ms) keeps them fresh.
 //!
-//! [`WorkQueue::metrics`]: super::WorkQueue::metrics
+//! [`WorkQueue::metrics`]: super::GenericWorkQueue::metrics
 
 use std::time::Duration;
 use tokio::time::Instant;

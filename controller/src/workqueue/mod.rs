@@ -5,7 +5,7 @@
 //! |-------------------|-------------------------------------------------------------------|
 //! | `core.rs`         | the algorithm: interned keys, dirty/processing/waiting bits, FIFO |
 //! | `delay_heap.rs`   | min-heap on ready time with "earlier wins" (decrease-key)         |
-//! | `queue.rs`        | [`WorkQueue`]: shared cell, async `get`, shutdown and drain       |
+//! | `queue.rs`        | [`WorkQueue`], [`LocalWorkQueue`]: shared cell, async `get`, drain |
 //! | `mode.rs`         | [`ThreadSafe`] (`Arc<Mutex>`) or [`Local`] (`Rc<RefCell>`)        |
 //! | `rate_limited.rs` | [`RateLimitingQueue`]: `add_rate_limited`, `forget`, `num_requeues` |
 //! | `metrics.rs`      | [`WorkQueueMetrics`] snapshot with client-go's metric names       |
@@ -24,5 +24,5 @@ mod rate_limited;
 
 pub use metrics::{DurationHistogram, QueueConfig, WorkQueueMetrics, DURATION_BUCKET_BOUNDS};
 pub use mode::{Local, Mode, ThreadSafe};
-pub use queue::{LocalWorkQueue, WorkQueue};
-pub use rate_limited::{LocalRateLimitingQueue, RateLimitingQueue};
+pub use queue::{GenericWorkQueue, LocalWorkQueue, WorkQueue};
+pub use rate_limited::{GenericRateLimitingQueue, LocalRateLimitingQueue, RateLimitingQueue};

@@ -1,4 +1,4 @@
-//! [`WorkQueue`]: the core algorithm behind a shared cell, with async `get` and drain.
+//! [`GenericWorkQueue`] ([`WorkQueue`], [`LocalWorkQueue`]): the core algorithm behind a shared cell, with async `get` and drain.
 //!
 //! Blocking follows client-go's condition variable (`util/workqueue/queue.go`): a getter that
 //! finds nothing registers as waiting, and an add signals one waiting getter; nobody is signalled
@@ -24,7 +24,7 @@ use super::mode::{Local, Mode, ThreadSafe};
 
 /// A workqueue with client-go semantics, generic over the key type and the sharing [`Mode`].
 ///
-/// `WorkQueue<K>` is thread-safe (`Send + Sync` when `K: Send`); [`LocalWorkQueue<K>`] is the
+/// Use it through its aliases: [`WorkQueue<K>`] is thread-safe (`Send + Sync` when `K: Send`); [`LocalWorkQueue<K>`] is the
 /// single-threaded variant for simulated hosts. Cloning gives another handle to the same queue.
 ///
 /// ```
@@ -41,12 +41,16 @@ use super::mode::{Local, Mode, ThreadSafe};
 /// assert_eq!(queue.get().await, None);
 /// # });
 /// ```
-pub struct WorkQueue<K, M: Mode = ThreadSafe> {
+pub struct GenericWorkQueue<K, M: Mode> {
     inner: M::Ptr<Inner<K, M>>,
 }
 
+/// The thread-safe workqueue ([`ThreadSafe`] mode), for production: see [`GenericWorkQueue`].
+pub type WorkQueue<K> = GenericWorkQueue<K, ThreadSafe>;
+
 /// The single-threaded workqueue ([`Local`] mode): same API and semantics, no atomics, `!Send`.
-pub type LocalWorkQueue<K> = WorkQueue<K, Local>;
+/// See [`GenericWorkQueue`].
+pub type LocalWorkQueue<K> = GenericWorkQueue<K, Local>;
 
 struct Inner<K, M: Mode> {
     core: M::Cell<Core<K>>,
@@ -56,7 +60,7 @@ struct Inner<K, M: Mode> {
     drained: Notify,
 }
 
-impl<K, M: Mode> Clone for WorkQueue<K, M> {
+impl<K, M: Mode> Clone for GenericWorkQueue<K, M> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
@@ -64,26 +68,30 @@ impl<K, M: Mode> Clone for WorkQueue<K, M> {
     }
 }
 
-impl<K, M: Mode> fmt::Debug for WorkQueue<K, M> {
+impl<K, M: Mode> fmt::Debug for GenericWorkQueue<K, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WorkQueue").finish_non_exhaustive()
+        f.debug_struct("GenericWorkQueue").finish_non_exhaustive()
     }
 }
 
-impl<K: Hash + Eq + Clone, M: Mode> Default for WorkQueue<K, M> {
+impl<K: Hash + Eq + Clone, M: Mode> Default for GenericWorkQueue<K, M> {
     fn default() -> Self {
-        Self::new()
+        Self::build(QueueConfig::default())
     }
 }
 
-impl<K: Hash + Eq + Clone, M: Mode> WorkQueue<K, M> {
+impl<K: Hash + Eq + Clone, M: Mode> GenericWorkQueue<K, M> {
     /// An unnamed queue: counters only, no timing metrics (client-go's `New`).
     pub fn new() -> Self {
-        Self::with_config(QueueConfig::default())
+        Self::build(QueueConfig::default())
     }
 
     /// A queue with a configuration (client-go's `NewWithConfig`).
     pub fn with_config(config: QueueConfig) -> Self {
+        Self::build(config)
+    }
+
+    pub(crate) fn build(config: QueueConfig) -> Self {
         Self {
             inner: M::new_ptr(Inner {
                 core: M::new_cell(Core::new(config)),
@@ -247,7 +255,7 @@ impl<K: Hash + Eq + Clone, M: Mode> WorkQueue<K, M> {
 /// Keeps a getter counted as waiting while its `get` future waits, including when that future
 /// is dropped mid-wait.
 struct GetterRegistration<'a, K: Hash + Eq + Clone, M: Mode> {
-    queue: &'a WorkQueue<K, M>,
+    queue: &'a GenericWorkQueue<K, M>,
 }
 
 impl<K: Hash + Eq + Clone, M: Mode> Drop for GetterRegistration<'_, K, M> {

@@ -1,4 +1,4 @@
-//! [`RateLimitingQueue`]: a workqueue plus a [`RateLimiter`] (client-go
+//! [`GenericRateLimitingQueue`] ([`RateLimitingQueue`], [`LocalRateLimitingQueue`]): a workqueue plus a [`RateLimiter`] (client-go
 //! `util/workqueue/rate_limiting_queue.go`).
 
 use std::fmt;
@@ -7,27 +7,30 @@ use std::ops::Deref;
 
 use super::metrics::QueueConfig;
 use super::mode::{Local, Mode, ThreadSafe};
-use super::queue::WorkQueue;
+use super::queue::GenericWorkQueue;
 use crate::rate_limiter::RateLimiter;
 
-/// A [`WorkQueue`] whose `add_rate_limited` delays each key by what the rate limiter says.
+/// A [`GenericWorkQueue`] whose `add_rate_limited` delays each key by what the rate limiter says.
 ///
-/// It dereferences to its [`WorkQueue`], so `add`, `get`, `done`, `add_after`, `shut_down` and
+/// It dereferences to its [`GenericWorkQueue`], so `add`, `get`, `done`, `add_after`, `shut_down` and
 /// the rest are available directly. The limiter sits behind its own cell (as in client-go, where
 /// the limiter has its own mutex), so the queue's lock is never held while the limiter runs.
 ///
 /// The reconcile loop of a controller uses it like this: on error `add_rate_limited(key)`; on
 /// `requeue_after(d)` `forget(&key)` then `add_after(key, d)`; on success `forget(&key)`; in every
 /// case `done(&key)`.
-pub struct RateLimitingQueue<K, L, M: Mode = ThreadSafe> {
-    queue: WorkQueue<K, M>,
+pub struct GenericRateLimitingQueue<K, L, M: Mode> {
+    queue: GenericWorkQueue<K, M>,
     limiter: M::Ptr<M::Cell<L>>,
 }
 
-/// The single-threaded rate-limiting queue ([`Local`] mode).
-pub type LocalRateLimitingQueue<K, L> = RateLimitingQueue<K, L, Local>;
+/// The thread-safe rate-limiting queue ([`ThreadSafe`] mode): see [`GenericRateLimitingQueue`].
+pub type RateLimitingQueue<K, L> = GenericRateLimitingQueue<K, L, ThreadSafe>;
 
-impl<K, L, M: Mode> Clone for RateLimitingQueue<K, L, M> {
+/// The single-threaded rate-limiting queue ([`Local`] mode): see [`GenericRateLimitingQueue`].
+pub type LocalRateLimitingQueue<K, L> = GenericRateLimitingQueue<K, L, Local>;
+
+impl<K, L, M: Mode> Clone for GenericRateLimitingQueue<K, L, M> {
     fn clone(&self) -> Self {
         Self {
             queue: self.queue.clone(),
@@ -36,22 +39,26 @@ impl<K, L, M: Mode> Clone for RateLimitingQueue<K, L, M> {
     }
 }
 
-impl<K, L, M: Mode> fmt::Debug for RateLimitingQueue<K, L, M> {
+impl<K, L, M: Mode> fmt::Debug for GenericRateLimitingQueue<K, L, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RateLimitingQueue").finish_non_exhaustive()
+        f.debug_struct("GenericRateLimitingQueue").finish_non_exhaustive()
     }
 }
 
-impl<K: Hash + Eq + Clone, L: RateLimiter<K>, M: Mode> RateLimitingQueue<K, L, M> {
+impl<K: Hash + Eq + Clone, L: RateLimiter<K>, M: Mode> GenericRateLimitingQueue<K, L, M> {
     /// An unnamed rate-limiting queue (client-go `NewTypedRateLimitingQueue`).
     pub fn new(limiter: L) -> Self {
-        Self::with_config(QueueConfig::default(), limiter)
+        Self::build(QueueConfig::default(), limiter)
     }
 
     /// A rate-limiting queue with a configuration.
     pub fn with_config(config: QueueConfig, limiter: L) -> Self {
+        Self::build(config, limiter)
+    }
+
+    fn build(config: QueueConfig, limiter: L) -> Self {
         Self {
-            queue: WorkQueue::with_config(config),
+            queue: GenericWorkQueue::build(config),
             limiter: M::new_ptr(M::new_cell(limiter)),
         }
     }
@@ -75,15 +82,15 @@ impl<K: Hash + Eq + Clone, L: RateLimiter<K>, M: Mode> RateLimitingQueue<K, L, M
     }
 
     /// The underlying queue.
-    pub fn queue(&self) -> &WorkQueue<K, M> {
+    pub fn queue(&self) -> &GenericWorkQueue<K, M> {
         &self.queue
     }
 }
 
-impl<K, L, M: Mode> Deref for RateLimitingQueue<K, L, M> {
-    type Target = WorkQueue<K, M>;
+impl<K, L, M: Mode> Deref for GenericRateLimitingQueue<K, L, M> {
+    type Target = GenericWorkQueue<K, M>;
 
-    fn deref(&self) -> &WorkQueue<K, M> {
+    fn deref(&self) -> &GenericWorkQueue<K, M> {
         &self.queue
     }
 }
