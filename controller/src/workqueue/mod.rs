@@ -1,0 +1,28 @@
+//! The workqueue: client-go's `util/workqueue` (queue, delaying queue, rate-limiting queue,
+//! metrics) with one core algorithm and two sharing modes.
+//!
+//! | file              | concept                                                           |
+//! |-------------------|-------------------------------------------------------------------|
+//! | `core.rs`         | the algorithm: interned keys, dirty/processing/waiting bits, FIFO |
+//! | `delay_heap.rs`   | min-heap on ready time with "earlier wins" (decrease-key)         |
+//! | `queue.rs`        | [`WorkQueue`], [`LocalWorkQueue`]: shared cell, async `get`, drain |
+//! | `mode.rs`         | [`ThreadSafe`] (`Arc<Mutex>`) or [`Local`] (`Rc<RefCell>`)        |
+//! | `rate_limited.rs` | [`RateLimitingQueue`]: `add_rate_limited`, `forget`, `num_requeues` |
+//! | `metrics.rs`      | [`WorkQueueMetrics`] snapshot with client-go's metric names       |
+//! | `export.rs`       | export through the `metrics` crate (feature `metrics`)            |
+//!
+//! Determinism: the queue reads time only through `tokio::time`, hashes with a fixed hasher
+//! (FxHash) and never iterates a hash table; it spawns no task, so nothing outlives it.
+
+mod core;
+mod delay_heap;
+mod export;
+mod metrics;
+mod mode;
+mod queue;
+mod rate_limited;
+
+pub use metrics::{DurationHistogram, QueueConfig, WorkQueueMetrics, DURATION_BUCKET_BOUNDS};
+pub use mode::{Local, Mode, ThreadSafe};
+pub use queue::{GenericWorkQueue, LocalWorkQueue, WorkQueue};
+pub use rate_limited::{GenericRateLimitingQueue, LocalRateLimitingQueue, RateLimitingQueue};

@@ -1,0 +1,265 @@
+//! [`GenericWorkQueue`] ([`WorkQueue`], [`LocalWorkQueue`]): the core algorithm behind a shared cell, with async `get` and drain.
+//!
+//! Blocking follows client-go's condition variable (`util/workqueue/queue.go`): a getter that
+//! finds nothing registers as waiting, and an add signals one waiting getter; nobody is signalled
+//! when nobody waits, so the uncontended path never touches the [`Notify`]. A waiting getter also
+//! sleeps until the earliest delayed key is due (`tokio::time::sleep_until`), which is how
+//! delayed keys become ready without a timer task or a heartbeat: the clock is only read when a
+//! delayed key exists, and a sleep is only armed when a getter has nothing else to do.
+//!
+//! No task is spawned. If nobody calls `get`, `len` or `try_get`, due keys stay in the heap; every
+//! one of those calls first moves due keys to the FIFO, so what they observe is the same as with
+//! client-go's background loop.
+
+use std::fmt;
+use std::hash::Hash;
+use std::pin::pin;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::core::{Core, GetPoll, Wakeups};
+use super::metrics::{QueueConfig, WorkQueueMetrics};
+use super::mode::{Local, Mode, ThreadSafe};
+
+/// A workqueue with client-go semantics, generic over the key type and the sharing [`Mode`].
+///
+/// Use it through its aliases: [`WorkQueue<K>`] is thread-safe (`Send + Sync` when `K: Send`); [`LocalWorkQueue<K>`] is the
+/// single-threaded variant for simulated hosts. Cloning gives another handle to the same queue.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use kubesim_controller::WorkQueue;
+/// let queue = WorkQueue::new();
+/// queue.add("default/web");
+/// queue.add("default/web"); // deduplicated
+/// assert_eq!(queue.len(), 1);
+/// let key = queue.get().await.unwrap();
+/// // ... reconcile ...
+/// queue.done(&key);
+/// queue.shut_down();
+/// assert_eq!(queue.get().await, None);
+/// # });
+/// ```
+pub struct GenericWorkQueue<K, M: Mode> {
+    inner: M::Ptr<Inner<K, M>>,
+}
+
+/// The thread-safe workqueue ([`ThreadSafe`] mode), for production: see [`GenericWorkQueue`].
+pub type WorkQueue<K> = GenericWorkQueue<K, ThreadSafe>;
+
+/// The single-threaded workqueue ([`Local`] mode): same API and semantics, no atomics, `!Send`.
+/// See [`GenericWorkQueue`].
+pub type LocalWorkQueue<K> = GenericWorkQueue<K, Local>;
+
+struct Inner<K, M: Mode> {
+    core: M::Cell<Core<K>>,
+    /// Waiting getters.
+    items: Notify,
+    /// Waiting `shut_down_with_drain` callers.
+    drained: Notify,
+}
+
+impl<K, M: Mode> Clone for GenericWorkQueue<K, M> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<K, M: Mode> fmt::Debug for GenericWorkQueue<K, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GenericWorkQueue").finish_non_exhaustive()
+    }
+}
+
+impl<K: Hash + Eq + Clone, M: Mode> Default for GenericWorkQueue<K, M> {
+    fn default() -> Self {
+        Self::build(QueueConfig::default())
+    }
+}
+
+impl<K: Hash + Eq + Clone, M: Mode> GenericWorkQueue<K, M> {
+    /// An unnamed queue: counters only, no timing metrics (client-go's `New`).
+    pub fn new() -> Self {
+        Self::build(QueueConfig::default())
+    }
+
+    /// A queue with a configuration (client-go's `NewWithConfig`).
+    pub fn with_config(config: QueueConfig) -> Self {
+        Self::build(config)
+    }
+
+    pub(crate) fn build(config: QueueConfig) -> Self {
+        Self {
+            inner: M::new_ptr(Inner {
+                core: M::new_cell(Core::new(config)),
+                items: Notify::new(),
+                drained: Notify::new(),
+            }),
+        }
+    }
+
+    /// Queues `key` unless it is already queued. If it is being processed, it is queued again
+    /// when `done` is called for it. Ignored after shutdown.
+    pub fn add(&self, key: K) {
+        self.with(|core| core.add(key));
+    }
+
+    /// Adds `key` once `delay` has passed on the tokio clock (client-go `AddAfter`). For a key
+    /// already waiting, the earlier ready time wins. A zero delay adds at once. Ignored after
+    /// shutdown. Counts as a retry in the metrics.
+    pub fn add_after(&self, key: K, delay: Duration) {
+        self.with(|core| core.add_after(key, delay));
+    }
+
+    /// Waits for a key and marks it processing; the caller must call [`done`](Self::done) for
+    /// it. Returns `None` once the queue is shut down and has no queued key left (as in
+    /// client-go, keys queued before shutdown are still handed out).
+    ///
+    /// Cancel-safe: dropping the future never loses a key.
+    pub async fn get(&self) -> Option<K> {
+        match self.with(Core::poll_get) {
+            GetPoll::Item(key) => return Some(key),
+            GetPoll::ShutDown => return None,
+            GetPoll::Empty { .. } => {}
+        }
+        loop {
+            // Enable before checking under the lock, so a signal sent in between is not lost.
+            let mut notified = pin!(self.inner.items.notified());
+            notified.as_mut().enable();
+            let next_ready = match self.with(|core| {
+                let poll = core.poll_get();
+                if matches!(poll, GetPoll::Empty { .. }) {
+                    core.register_getter();
+                }
+                poll
+            }) {
+                GetPoll::Item(key) => return Some(key),
+                GetPoll::ShutDown => return None,
+                GetPoll::Empty { next_ready } => next_ready,
+            };
+            let _registration = GetterRegistration { queue: self };
+            match next_ready {
+                Some(deadline) => {
+                    tokio::select! {
+                        biased;
+                        () = notified => {}
+                        () = tokio::time::sleep_until(deadline) => {}
+                    }
+                }
+                None => notified.await,
+            }
+        }
+    }
+
+    /// Takes a queued key without waiting: `None` if nothing is queued (or after shutdown with
+    /// nothing queued).
+    pub fn try_get(&self) -> Option<K> {
+        match self.with(Core::poll_get) {
+            GetPoll::Item(key) => Some(key),
+            GetPoll::ShutDown | GetPoll::Empty { .. } => None,
+        }
+    }
+
+    /// Marks `key` as no longer processing; if it was added meanwhile, it is queued again.
+    /// A key that is not being processed is ignored.
+    pub fn done(&self, key: &K) {
+        self.with(|core| core.done(key));
+    }
+
+    /// Number of queued keys: not those being processed, not those waiting for a delay.
+    pub fn len(&self) -> usize {
+        self.with(Core::len)
+    }
+
+    /// Whether no key is queued (see [`len`](Self::len)).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of keys handed out by `get` and not yet `done`.
+    pub fn processing_len(&self) -> usize {
+        self.with(|core| core.processing_len())
+    }
+
+    /// Number of keys waiting for an `add_after` delay.
+    pub fn delayed_len(&self) -> usize {
+        self.with(|core| core.delayed_len())
+    }
+
+    /// Stops accepting keys and wakes every getter; getters drain the keys already queued and
+    /// then receive `None`. Keys waiting for a delay are dropped. Does not wait for workers.
+    pub fn shut_down(&self) {
+        self.with(|core| core.shut_down(false));
+    }
+
+    /// Like [`shut_down`](Self::shut_down), then waits until no key is being processed
+    /// (client-go `ShutDownWithDrain`). A later `shut_down` ends the wait early.
+    pub async fn shut_down_with_drain(&self) {
+        self.with(|core| core.shut_down(true));
+        loop {
+            let mut notified = pin!(self.inner.drained.notified());
+            notified.as_mut().enable();
+            if self.with(|core| core.is_drained()) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Whether `shut_down` or `shut_down_with_drain` was called.
+    pub fn is_shutting_down(&self) -> bool {
+        self.with(|core| core.is_shutting_down())
+    }
+
+    /// A snapshot of the metrics at the current tokio time (see
+    /// [`WorkQueueMetrics`]); with the `metrics` feature it also refreshes the exported gauges.
+    pub fn metrics(&self) -> WorkQueueMetrics {
+        self.with(|core| core.metrics())
+    }
+
+    /// Heap bytes owned by the queue's bookkeeping (hash table, slots, FIFO, delay heap,
+    /// per-key times), not counting heap memory owned by the keys themselves.
+    pub fn heap_bytes(&self) -> usize {
+        self.with(|core| core.heap_bytes())
+    }
+
+    /// Runs `f` on the core, then sends the wake-ups it recorded, outside the lock.
+    fn with<R>(&self, f: impl FnOnce(&mut Core<K>) -> R) -> R {
+        let (out, wakeups) = M::with(&self.inner.core, |core| {
+            let out = f(core);
+            (out, core.take_wakeups())
+        });
+        if !wakeups.is_empty() {
+            self.wake(wakeups);
+        }
+        out
+    }
+
+    fn wake(&self, wakeups: Wakeups) {
+        if wakeups.all_getters {
+            self.inner.items.notify_waiters();
+        } else {
+            for _ in 0..wakeups.getters {
+                self.inner.items.notify_one();
+            }
+        }
+        if wakeups.drain_waiters {
+            self.inner.drained.notify_waiters();
+        }
+    }
+}
+
+/// Keeps a getter counted as waiting while its `get` future waits, including when that future
+/// is dropped mid-wait.
+struct GetterRegistration<'a, K: Hash + Eq + Clone, M: Mode> {
+    queue: &'a GenericWorkQueue<K, M>,
+}
+
+impl<K: Hash + Eq + Clone, M: Mode> Drop for GetterRegistration<'_, K, M> {
+    fn drop(&mut self) {
+        self.queue.with(|core| core.unregister_getter());
+    }
+}
