@@ -39,8 +39,19 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod context;
+pub mod informer;
+pub mod observer;
 pub mod rate_limiter;
+pub mod runtime;
+pub mod tasks;
 pub mod workqueue;
+
+pub use context::{CancelReason, Cancelled, Context};
+pub use informer::{Change, Informer, InformerConfig, ObjectRef, Store};
+pub use observer::{NoopObserver, Observer, SharedObserver};
+pub use runtime::{default_error_policy, owner_keys, Action, Controller, ControllerConfig, ReconcileError};
+pub use tasks::{check_leaks, Leak, TaskSet};
 
 pub use rate_limiter::{
     default_controller_rate_limiter, BucketRateLimiter, ItemExponentialRateLimiter,
