@@ -142,8 +142,9 @@ pub(crate) fn collect_garbage(state: &mut ApiState, now: &str) -> usize {
         .filter(|(_, o)| !meta::owner_refs(o).is_empty() && meta::deletion_timestamp(o).is_none())
         .map(|(k, _)| k.clone())
         .collect();
+    // Built once: owners are only removed during a pass, and `owner_state` checks the store.
+    let index = state.uid_index();
     for key in dependents {
-        let index = state.uid_index();
         let Some(obj) = state.store.get(&key).cloned() else {
             continue;
         };
