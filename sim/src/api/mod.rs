@@ -17,9 +17,12 @@
 //!
 //! Known differences from kubernetes/apiserver are listed on each function; the main ones:
 //! no graceful deletion (every type deletes like a ConfigMap: immediately, or via finalizers),
-//! no admission (namespaces need not exist), server-side apply without field ownership
-//! conflicts, strategic merge patch with a simplified list merge, field selectors limited to
-//! `metadata.name` and `metadata.namespace`.
+//! no admission (namespaces need not exist, namespace deletion does not empty them), no
+//! create-on-update, server-side apply without field ownership (no conflicts, no removal of
+//! fields a manager stopped applying, no `Update` entries in managedFields), strategic merge
+//! patch with a simplified list merge, field selectors limited to `metadata.name` and
+//! `metadata.namespace`, label keys and values not validated, the watch cache ignores `limit`
+//! (as before Kubernetes 1.31) and buffers all types in one ring.
 
 pub mod request;
 
