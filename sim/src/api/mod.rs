@@ -17,9 +17,12 @@
 //!
 //! Known differences from kubernetes/apiserver are listed on each function; the main ones:
 //! no graceful deletion (every type deletes like a ConfigMap: immediately, or via finalizers),
-//! no admission (namespaces need not exist), server-side apply without field ownership
-//! conflicts, strategic merge patch with a simplified list merge, field selectors limited to
-//! `metadata.name` and `metadata.namespace`.
+//! no admission (namespaces need not exist, namespace deletion does not empty them), no
+//! create-on-update, server-side apply without field ownership (no conflicts, no removal of
+//! fields a manager stopped applying, no `Update` entries in managedFields), strategic merge
+//! patch with a simplified list merge, field selectors limited to `metadata.name` and
+//! `metadata.namespace`, label keys and values not validated, the watch cache ignores `limit`
+//! (as before Kubernetes 1.31) and buffers all types in one ring.
 
 pub mod request;
 
@@ -270,4 +273,153 @@ pub(crate) fn object_key(req: &ApiRequest) -> Result<ObjectKey, ApiError> {
 /// 404 for one object of type `t`.
 pub(crate) fn not_found(t: &ResourceType, name: &str) -> ApiError {
     ApiError::not_found(&t.plural, &t.group, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testutil::*;
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_new_state_serves_the_built_in_types_at_revision_one() {
+        let s = state();
+        assert_eq!(s.revision(), 1);
+        assert_eq!(
+            s.resolve("", "v1", "configmaps"),
+            Some(&ResourceType::config_map())
+        );
+        assert_eq!(
+            s.resolve("coordination.k8s.io", "v1", "leases"),
+            Some(&ResourceType::lease())
+        );
+        assert!(s.resolve("example.com", "v1", "widgets").is_none());
+        assert_eq!(s.resource_types().len(), ResourceType::builtins().len());
+    }
+
+    #[test]
+    fn a_registered_custom_resource_is_resolved() {
+        let mut s = state();
+        s.register(widget());
+        assert_eq!(s.resolve("example.com", "v1", "widgets"), Some(&widget()));
+    }
+
+    #[test]
+    fn every_commit_bumps_the_revision_by_one_and_objects_are_in_key_order() {
+        let mut s = state();
+        for n in ["b", "a"] {
+            create(&mut s, &cm(), json!({"metadata": {"name": n}})).expect("created");
+        }
+        let commits = s.take_commits();
+        assert_eq!(
+            commits.iter().map(|c| c.rev).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+        let names: Vec<String> = s.objects().into_iter().map(|(k, _)| k.name).collect();
+        assert_eq!(names, vec!["a", "b"]);
+        assert_eq!(s.log_since(0).expect("kept").len(), 2);
+    }
+
+    #[test]
+    fn log_since_a_compacted_revision_is_410_expired() {
+        let mut s = state();
+        for n in ["a", "b", "c"] {
+            create(&mut s, &cm(), json!({"metadata": {"name": n}})).expect("created");
+        }
+        s.compact(3);
+        assert_eq!(s.compacted(), 3);
+        let e = s.log_since(2).expect_err("compacted");
+        assert_eq!(
+            (e.code(), e.message.as_str()),
+            (410, "too old resource version: 2 (3)")
+        );
+        assert_eq!(s.log_since(3).expect("kept").len(), 1);
+    }
+
+    #[test]
+    fn a_request_without_a_name_or_namespace_is_a_400() {
+        let mut s = state();
+        let req = ApiRequest::new(Verb::Get, cm(), Some("default"), None);
+        assert_eq!(s.apply(&req, NOW).expect_err("no name").code(), 400);
+        let req = ApiRequest::new(Verb::Get, cm(), None, Some("a"));
+        assert_eq!(s.apply(&req, NOW).expect_err("no namespace").code(), 400);
+        let req = ApiRequest::new(Verb::Watch, cm(), None, None);
+        assert_eq!(s.apply(&req, NOW).expect_err("watch").code(), 405);
+    }
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "[a-z0-9./~-]{0,5}".prop_map(Value::from),
+        ];
+        let keys = prop::sample::select(vec![
+            "metadata",
+            "name",
+            "namespace",
+            "labels",
+            "finalizers",
+            "ownerReferences",
+            "uid",
+            "resourceVersion",
+            "generateName",
+            "status",
+            "spec",
+            "apiVersion",
+            "kind",
+            "op",
+            "path",
+            "value",
+            "from",
+        ]);
+        leaf.prop_recursive(4, 32, 4, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map(keys.clone().prop_map(String::from), inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn malformed_bodies_never_panic_and_failures_write_nothing(
+            body in arb_json(),
+            verb in 0..7usize,
+            status in any::<bool>(),
+        ) {
+            let mut s = state();
+            let t = widget();
+            s.register(t.clone());
+            create(&mut s, &t, json!({"metadata": {"name": "a", "finalizers": ["f"]}, "spec": {}}))
+                .expect("seed object");
+            let (verb, patch_type) = match verb {
+                0 => (Verb::Create, None),
+                1 => (Verb::Update, None),
+                2 => (Verb::Patch, Some(PatchType::Merge)),
+                3 => (Verb::Patch, Some(PatchType::Json)),
+                4 => (Verb::Patch, Some(PatchType::Apply)),
+                5 => (Verb::Patch, Some(PatchType::StrategicMerge)),
+                _ => (Verb::Delete, None),
+            };
+            let name = (verb != Verb::Create).then_some("a");
+            let mut req = ApiRequest::new(verb, t, Some("default"), name).with_body(body);
+            req.patch_type = patch_type;
+            req.status = status;
+            req.field_manager = Some("m".into());
+            let before = s.revision();
+            match s.apply(&req, NOW) {
+                Ok(_) => prop_assert!(s.revision() <= before + 1),
+                Err(e) => {
+                    prop_assert_eq!(s.revision(), before);
+                    prop_assert!(e.code() >= 400);
+                }
+            }
+            s.collect_garbage(LATER);
+        }
+    }
 }

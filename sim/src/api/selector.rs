@@ -368,3 +368,17 @@ mod tests {
             .matches(&k));
     }
 }
+
+#[cfg(test)]
+mod property_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn parsing_any_selector_string_never_panics(s in "[a-z!=(), <>in]{0,16}") {
+            let _ = LabelSelector::parse(&s);
+            let _ = FieldSelector::parse(&s);
+        }
+    }
+}

@@ -97,7 +97,7 @@ impl ApiState {
 
     /// Replaces the object at `key` with `obj` (checked by [`meta::checked_object`]).
     ///
-    /// In order: 404 when missing; name/namespace must match the key (400); resourceVersion
+    /// In order: name/namespace must match the key (400); 404 when missing; resourceVersion
     /// unset is allowed only for types with unconditional update (else 422), a stale one is a
     /// 409 Conflict; uid is immutable (422); `creationTimestamp`, `deletionTimestamp`,
     /// `deletionGracePeriodSeconds` and `generation` are the server's (client changes are
@@ -114,10 +114,10 @@ impl ApiState {
         mut obj: Value,
         scope: UpdateScope,
     ) -> Result<Value, ApiError> {
+        check_name(&obj, key)?;
         let Some(old) = self.store.get(key).cloned() else {
             return Err(not_found(t, &key.name));
         };
-        check_name(&obj, key)?;
         if !key.namespace.is_empty() {
             meta::set_str(&mut obj, "namespace", key.namespace.clone());
         } else {

@@ -180,6 +180,11 @@ impl WatchCache {
     /// cursor plus the initial events: for resourceVersion unset or "0", an `Added` event for
     /// each matching object in the cache; for N, the buffered events after N (410 Expired, as an
     /// `Err`, when N is older than the buffer holds).
+    ///
+    /// Differences: resourceVersion unset is served from the cache as it stands (the real
+    /// apiserver makes it a consistent read of the latest state); N newer than the cache
+    /// starts an empty watch that delivers events after N once the cache gets there (the
+    /// cacher waits up to 3 s and then fails with 504 Too large resource version).
     pub fn open(&self, req: &ApiRequest) -> Result<(WatchCursor, Vec<WatchEvent>), ApiError> {
         let query = ListQuery::parse(req)?;
         let rv = list::parse_rv(req.list.resource_version.as_deref())?;
