@@ -107,7 +107,10 @@ impl Context {
     pub fn with_deadline(&self, deadline: Instant) -> Self {
         let mut c = self.child();
         c.deadline = Some(self.deadline.map_or(deadline, |d| d.min(deadline)));
-        debug_assert!(c.deadline <= self.deadline.or(c.deadline), "a child never outlives its parent");
+        debug_assert!(
+            c.deadline <= self.deadline.or(c.deadline),
+            "a child never outlives its parent"
+        );
         c
     }
 
@@ -118,7 +121,8 @@ impl Context {
 
     /// Time left before the deadline (`None` without one).
     pub fn remaining(&self) -> Option<Duration> {
-        self.deadline.map(|d| d.saturating_duration_since(Instant::now()))
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
     }
 
     /// Cancels this context and its children for `reason` (the first reason given wins).
@@ -208,7 +212,11 @@ mod tests {
         let parent = Context::background().with_timeout(Duration::from_secs(5));
         let longer = parent.with_timeout(Duration::from_secs(60));
         let shorter = parent.with_timeout(Duration::from_secs(1));
-        assert_eq!(longer.deadline(), parent.deadline(), "a nested timeout never extends the parent");
+        assert_eq!(
+            longer.deadline(),
+            parent.deadline(),
+            "a nested timeout never extends the parent"
+        );
         assert!(shorter.deadline() < parent.deadline());
     }
 
@@ -246,6 +254,9 @@ mod tests {
         ctx.cancel(CancelReason::Shutdown);
         ctx.cancel(CancelReason::LeadershipLost);
         assert_eq!(ctx.done().await, CancelReason::Shutdown);
-        assert_eq!(ctx.run(async { 1 }).await, Err(Cancelled::Cancelled(CancelReason::Shutdown)));
+        assert_eq!(
+            ctx.run(async { 1 }).await,
+            Err(Cancelled::Cancelled(CancelReason::Shutdown))
+        );
     }
 }

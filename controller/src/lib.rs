@@ -50,7 +50,9 @@ pub mod workqueue;
 pub use context::{CancelReason, Cancelled, Context};
 pub use informer::{Change, Informer, InformerConfig, ObjectRef, Store};
 pub use observer::{NoopObserver, Observer, SharedObserver};
-pub use runtime::{default_error_policy, owner_keys, Action, Controller, ControllerConfig, ReconcileError};
+pub use runtime::{
+    default_error_policy, owner_keys, Action, Controller, ControllerConfig, ReconcileError,
+};
 pub use tasks::{check_leaks, Leak, TaskSet};
 
 pub use rate_limiter::{

@@ -32,7 +32,10 @@ impl Drop for LiveGuard {
     fn drop(&mut self) {
         let mut r = self.registry.lock().unwrap_or_else(|p| p.into_inner());
         let removed = r.live.remove(&self.id);
-        debug_assert!(removed.is_some(), "invariant: a task leaves the registry once");
+        debug_assert!(
+            removed.is_some(),
+            "invariant: a task leaves the registry once"
+        );
     }
 }
 
@@ -74,7 +77,11 @@ impl TaskSet {
 
     /// Number of tasks alive now.
     pub fn len(&self) -> usize {
-        self.registry.lock().unwrap_or_else(|p| p.into_inner()).live.len()
+        self.registry
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .live
+            .len()
     }
 
     /// True when no task is alive.
@@ -130,7 +137,9 @@ mod tests {
     async fn finished_tasks_leave_the_registry_and_stuck_ones_are_named() {
         let set = TaskSet::new();
         let before = set.live();
-        set.spawn("short", async { tokio::time::sleep(Duration::from_secs(1)).await });
+        set.spawn("short", async {
+            tokio::time::sleep(Duration::from_secs(1)).await
+        });
         set.spawn("stuck-worker", std::future::pending::<()>());
         assert_eq!(set.live(), vec!["short", "stuck-worker"]);
         tokio::time::sleep(Duration::from_secs(2)).await;

@@ -10,6 +10,7 @@
 //! - [`clock`]: the fixed epoch and simulated timestamps.
 //! - [`world`]: one run's turmoil simulation, cluster and seeded RNG.
 //! - [`scenario`]: built-in scenarios and the scenario type.
+//! - [`observe`]: the controller runtime's events into the history.
 //! - [`oracle`]: properties checked over a finished history.
 //! - [`run`]: running one seed, and the determinism self-check.
 #![forbid(unsafe_code)]
@@ -20,6 +21,7 @@ pub mod apiserver;
 pub mod clock;
 pub mod history;
 pub mod http;
+pub mod observe;
 pub mod oracle;
 pub mod run;
 pub mod scenario;

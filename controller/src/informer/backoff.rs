@@ -50,7 +50,10 @@ impl std::fmt::Debug for Backoff {
 impl Backoff {
     /// A backoff drawing jitter from `rng`.
     pub fn new(config: BackoffConfig, rng: Box<dyn RngCore + Send>) -> Self {
-        assert!(config.initial <= config.max, "backoff initial must not exceed max");
+        assert!(
+            config.initial <= config.max,
+            "backoff initial must not exceed max"
+        );
         assert!(config.factor >= 1.0 && config.jitter >= 0.0);
         Self {
             config,
@@ -85,7 +88,11 @@ mod tests {
         let mut base = Duration::from_millis(800);
         for _ in 0..10 {
             let d = b.next_delay();
-            assert!(d >= base && d < base * 2, "{d:?} not in [{base:?}, {:?})", base * 2);
+            assert!(
+                d >= base && d < base * 2,
+                "{d:?} not in [{base:?}, {:?})",
+                base * 2
+            );
             base = (base * 2).min(Duration::from_secs(30));
         }
         b.reset();

@@ -203,7 +203,10 @@ where
                             State::List
                         }
                         Ok(Err(e)) => {
-                            if !self.back_off(&ctx, &format!("watch {}", describe(&e))).await {
+                            if !self
+                                .back_off(&ctx, &format!("watch {}", describe(&e)))
+                                .await
+                            {
                                 return;
                             }
                             State::Watch(rv)
@@ -231,7 +234,8 @@ where
                                 match ev {
                                     Err(_) => return,
                                     Ok(None) => break State::Watch(rv),
-                                    Ok(Some(Ok(ev))) => match self.apply(ev, &mut rv, &mut handler) {
+                                    Ok(Some(Ok(ev))) => match self.apply(ev, &mut rv, &mut handler)
+                                    {
                                         Ok(()) => self.backoff.reset(),
                                         Err(Expired) => {
                                             self.note("relist after 410 Expired".into());
@@ -239,7 +243,13 @@ where
                                         }
                                     },
                                     Ok(Some(Err(e))) => {
-                                        if !self.back_off(&ctx, &format!("watch stream {}", describe(&e))).await {
+                                        if !self
+                                            .back_off(
+                                                &ctx,
+                                                &format!("watch stream {}", describe(&e)),
+                                            )
+                                            .await
+                                        {
                                             return;
                                         }
                                         break State::Watch(rv);
@@ -263,13 +273,21 @@ where
     ) -> Result<(), Expired> {
         match ev {
             WatchEvent::Added(o) | WatchEvent::Modified(o) => {
-                *rv = o.meta().resource_version.clone().unwrap_or_else(|| rv.clone());
+                *rv = o
+                    .meta()
+                    .resource_version
+                    .clone()
+                    .unwrap_or_else(|| rv.clone());
                 let o = Arc::new(o);
                 self.store.apply(o.clone());
                 handler(Change::Apply(o));
             }
             WatchEvent::Deleted(o) => {
-                *rv = o.meta().resource_version.clone().unwrap_or_else(|| rv.clone());
+                *rv = o
+                    .meta()
+                    .resource_version
+                    .clone()
+                    .unwrap_or_else(|| rv.clone());
                 let removed = self.store.delete(&ObjectRef::of(&o));
                 handler(Change::Delete(removed.unwrap_or_else(|| Arc::new(o))));
             }

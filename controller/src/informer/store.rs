@@ -133,7 +133,9 @@ impl<K: Resource + Clone> Store<K> {
         let Some(refs) = g.indices.get(name).and_then(|i| i.get(value)) else {
             return Vec::new();
         };
-        refs.iter().filter_map(|r| g.objects.get(r).cloned()).collect()
+        refs.iter()
+            .filter_map(|r| g.objects.get(r).cloned())
+            .collect()
     }
 
     /// Inserts or replaces an object; returns the previous one.
@@ -181,7 +183,8 @@ impl<K: Resource + Clone> Store<K> {
 
     /// Replaces the whole content (after a list); returns the objects that disappeared.
     pub fn replace(&self, objects: Vec<Arc<K>>) -> Vec<Arc<K>> {
-        let incoming: BTreeSet<ObjectRef> = objects.iter().map(|o| ObjectRef::of(o.as_ref())).collect();
+        let incoming: BTreeSet<ObjectRef> =
+            objects.iter().map(|o| ObjectRef::of(o.as_ref())).collect();
         let gone: Vec<ObjectRef> = self
             .keys()
             .into_iter()
@@ -221,7 +224,9 @@ mod tests {
     #[test]
     fn indexers_follow_updates_deletes_and_replace() {
         let s = Store::new();
-        s.add_indexer("app", |c: &ConfigMap| c.labels().get("app").cloned().into_iter().collect());
+        s.add_indexer("app", |c: &ConfigMap| {
+            c.labels().get("app").cloned().into_iter().collect()
+        });
         s.apply(cm("a", "one", "web"));
         s.apply(cm("a", "two", "web"));
         assert_eq!(s.by_index("app", "web").len(), 2);

@@ -73,7 +73,16 @@ pub enum ReconcileError<E: std::error::Error + 'static> {
 }
 
 type Mapper<K> = Box<dyn Fn(Change<K>) -> Vec<ObjectRef> + Send + Sync>;
-type SecondaryStart = Box<dyn FnOnce(Context, Arc<dyn Fn(ObjectRef) + Send + Sync>, TaskSet, SharedObserver, u64) -> tokio::sync::watch::Receiver<bool> + Send>;
+type SecondaryStart = Box<
+    dyn FnOnce(
+            Context,
+            Arc<dyn Fn(ObjectRef) + Send + Sync>,
+            TaskSet,
+            SharedObserver,
+            u64,
+        ) -> tokio::sync::watch::Receiver<bool>
+        + Send,
+>;
 
 /// A controller for resource `K`.
 pub struct Controller<K: Resource> {
@@ -137,22 +146,23 @@ where
     {
         let mapper: Mapper<C> = Box::new(mapper);
         let name = self.config.name.clone();
-        self.secondaries.push(Box::new(move |ctx, enqueue, tasks, observer, seed| {
-            let rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-            let informer = Informer::new(api, config, Box::new(rng), observer);
-            let synced = informer.synced();
-            let task = format!("{name}/informer/{}", C::plural(&()));
-            tasks.spawn(task, async move {
-                informer
-                    .run(ctx, |change| {
-                        for key in mapper(change) {
-                            enqueue(key);
-                        }
-                    })
-                    .await
-            });
-            synced
-        }));
+        self.secondaries
+            .push(Box::new(move |ctx, enqueue, tasks, observer, seed| {
+                let rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+                let informer = Informer::new(api, config, Box::new(rng), observer);
+                let synced = informer.synced();
+                let task = format!("{name}/informer/{}", C::plural(&()));
+                tasks.spawn(task, async move {
+                    informer
+                        .run(ctx, |change| {
+                            for key in mapper(change) {
+                                enqueue(key);
+                            }
+                        })
+                        .await
+                });
+                synced
+            }));
         self
     }
 
@@ -163,13 +173,20 @@ where
         C: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     {
         let kind = K::kind(&()).to_string();
-        self.watches(api, config, move |change| owner_keys(change.object().as_ref(), &kind))
+        self.watches(api, config, move |change| {
+            owner_keys(change.object().as_ref(), &kind)
+        })
     }
 
     /// Runs until `stop` ends. `reconcile` gets the object, a context and `data`; `error_policy`
     /// maps a failure to an [`Action`] (see [`default_error_policy`]).
-    pub async fn run<T, E, R, RFut, P>(self, reconcile: R, error_policy: P, data: Arc<T>, stop: Context)
-    where
+    pub async fn run<T, E, R, RFut, P>(
+        self,
+        reconcile: R,
+        error_policy: P,
+        data: Arc<T>,
+        stop: Context,
+    ) where
         T: Send + Sync + 'static,
         E: std::error::Error + Send + 'static,
         R: Fn(Arc<K>, Context, Arc<T>) -> RFut + Send + Sync + 'static,
@@ -186,7 +203,9 @@ where
             store: _,
         } = self;
         let name = config.name.clone();
-        observer.record(EventKind::Runtime { text: format!("{name} start") });
+        observer.record(EventKind::Runtime {
+            text: format!("{name} start"),
+        });
         let queue: RateLimitingQueue<ObjectRef, _> = RateLimitingQueue::new(limiter);
         let informer_ctx = stop.child();
         let work_ctx = Context::background();
@@ -194,7 +213,10 @@ where
         let enqueue: Arc<dyn Fn(ObjectRef) + Send + Sync> = {
             let (queue, observer) = (queue.clone(), observer.clone());
             Arc::new(move |key: ObjectRef| {
-                observer.record(EventKind::QueueAdd { key: key.to_string(), how: "add".into() });
+                observer.record(EventKind::QueueAdd {
+                    key: key.to_string(),
+                    how: "add".into(),
+                });
                 queue.add(key);
             })
         };
@@ -209,13 +231,22 @@ where
         synced.push(primary.synced());
         {
             let enqueue = enqueue.clone();
-            tasks.spawn(format!("{name}/informer/{}", K::plural(&())), primary.run(informer_ctx.clone(), move |change| {
-                enqueue(ObjectRef::of(change.object().as_ref()));
-            }));
+            tasks.spawn(
+                format!("{name}/informer/{}", K::plural(&())),
+                primary.run(informer_ctx.clone(), move |change| {
+                    enqueue(ObjectRef::of(change.object().as_ref()));
+                }),
+            );
         }
         for (i, start) in secondaries.into_iter().enumerate() {
             let seed = config.seed.wrapping_add(1 + i as u64);
-            synced.push(start(informer_ctx.clone(), enqueue.clone(), tasks.clone(), observer.clone(), seed));
+            synced.push(start(
+                informer_ctx.clone(),
+                enqueue.clone(),
+                tasks.clone(),
+                observer.clone(),
+                seed,
+            ));
         }
 
         // Workers start only once every informer has synced.
@@ -234,7 +265,12 @@ where
         let reconcile = Arc::new(reconcile);
         let error_policy = Arc::new(error_policy);
         if !stop.is_done() {
-            observer.record(EventKind::Runtime { text: format!("{name} synced, starting {} worker(s)", config.max_concurrent_reconciles) });
+            observer.record(EventKind::Runtime {
+                text: format!(
+                    "{name} synced, starting {} worker(s)",
+                    config.max_concurrent_reconciles
+                ),
+            });
             for worker in 0..config.max_concurrent_reconciles {
                 let w = Worker {
                     index: worker as u32,
@@ -243,32 +279,48 @@ where
                     observer: observer.clone(),
                     ctx: work_ctx.clone(),
                 };
-                let (reconcile, error_policy, data) = (reconcile.clone(), error_policy.clone(), data.clone());
-                tasks.spawn(format!("{name}/worker-{worker}"), w.run(reconcile, error_policy, data));
+                let (reconcile, error_policy, data) =
+                    (reconcile.clone(), error_policy.clone(), data.clone());
+                tasks.spawn(
+                    format!("{name}/worker-{worker}"),
+                    w.run(reconcile, error_policy, data),
+                );
             }
         }
 
         // Shutdown.
         let reason = stop.done().await;
-        observer.record(EventKind::Runtime { text: format!("{name} stopping: {reason}") });
+        observer.record(EventKind::Runtime {
+            text: format!("{name} stopping: {reason}"),
+        });
         informer_ctx.cancel(reason);
         if reason == CancelReason::LeadershipLost {
             work_ctx.cancel(reason);
             queue.queue().shut_down();
         } else {
-            let drained = tokio::time::timeout(config.shutdown_grace, queue.queue().shut_down_with_drain()).await;
+            let drained =
+                tokio::time::timeout(config.shutdown_grace, queue.queue().shut_down_with_drain())
+                    .await;
             if drained.is_err() {
-                observer.record(EventKind::Runtime { text: format!("{name} grace period over, cancelling reconciles") });
+                observer.record(EventKind::Runtime {
+                    text: format!("{name} grace period over, cancelling reconciles"),
+                });
             }
             work_ctx.cancel(reason);
         }
         tasks.wait().await;
-        observer.record(EventKind::Runtime { text: format!("{name} stopped") });
+        observer.record(EventKind::Runtime {
+            text: format!("{name} stopped"),
+        });
     }
 }
 
 /// The default error policy: requeue, rate-limited (client-go's `AddRateLimited` on error).
-pub fn default_error_policy<K, E: std::error::Error, T>(_obj: Arc<K>, _err: &ReconcileError<E>, _data: Arc<T>) -> Action {
+pub fn default_error_policy<K, E: std::error::Error, T>(
+    _obj: Arc<K>,
+    _err: &ReconcileError<E>,
+    _data: Arc<T>,
+) -> Action {
     Action::requeue()
 }
 
@@ -294,7 +346,12 @@ where
     K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
     L: RateLimiter<ObjectRef> + Send + 'static,
 {
-    fn run<T, E, R, RFut, P>(self, reconcile: Arc<R>, error_policy: Arc<P>, data: Arc<T>) -> BoxFuture<'static, ()>
+    fn run<T, E, R, RFut, P>(
+        self,
+        reconcile: Arc<R>,
+        error_policy: Arc<P>,
+        data: Arc<T>,
+    ) -> BoxFuture<'static, ()>
     where
         T: Send + Sync + 'static,
         E: std::error::Error + Send + 'static,
@@ -305,9 +362,13 @@ where
         Box::pin(async move {
             while let Some(key) = self.queue.get().await {
                 let k = key.to_string();
-                self.observer.record(EventKind::QueueGet { key: k.clone(), worker: self.index });
+                self.observer.record(EventKind::QueueGet {
+                    key: k.clone(),
+                    worker: self.index,
+                });
                 if let Some(obj) = self.store.get(&key) {
-                    self.reconcile_one(&key, obj, &*reconcile, &*error_policy, &data).await;
+                    self.reconcile_one(&key, obj, &*reconcile, &*error_policy, &data)
+                        .await;
                 } else {
                     // Gone from the cache: nothing to reconcile.
                     self.queue.forget(&key);
@@ -318,8 +379,14 @@ where
         })
     }
 
-    async fn reconcile_one<T, E, R, RFut, P>(&self, key: &ObjectRef, obj: Arc<K>, reconcile: &R, error_policy: &P, data: &Arc<T>)
-    where
+    async fn reconcile_one<T, E, R, RFut, P>(
+        &self,
+        key: &ObjectRef,
+        obj: Arc<K>,
+        reconcile: &R,
+        error_policy: &P,
+        data: &Arc<T>,
+    ) where
         E: std::error::Error + Send + 'static,
         R: Fn(Arc<K>, Context, Arc<T>) -> RFut,
         RFut: Future<Output = Result<Action, E>>,
@@ -327,10 +394,15 @@ where
     {
         let k = key.to_string();
         let attempt = self.queue.num_requeues(key) + 1;
-        self.observer.record(EventKind::ReconcileBegin { key: k.clone(), attempt });
+        self.observer.record(EventKind::ReconcileBegin {
+            key: k.clone(),
+            attempt,
+        });
         let started = Instant::now();
         let ctx = self.ctx.child();
-        let result = ctx.run(reconcile(obj.clone(), ctx.clone(), data.clone())).await;
+        let result = ctx
+            .run(reconcile(obj.clone(), ctx.clone(), data.clone()))
+            .await;
         let (action, outcome) = match result {
             Ok(Ok(action)) => (action, success_outcome(action)),
             Ok(Err(e)) => {
@@ -348,11 +420,17 @@ where
             Action::AwaitChange => self.queue.forget(key),
             Action::RequeueAfter(d) => {
                 self.queue.forget(key);
-                self.observer.record(EventKind::QueueAdd { key: k.clone(), how: format!("after {}ms", d.as_millis()) });
+                self.observer.record(EventKind::QueueAdd {
+                    key: k.clone(),
+                    how: format!("after {}ms", d.as_millis()),
+                });
                 self.queue.queue().add_after(key.clone(), d);
             }
             Action::Requeue => {
-                self.observer.record(EventKind::QueueAdd { key: k.clone(), how: "rate-limited".into() });
+                self.observer.record(EventKind::QueueAdd {
+                    key: k.clone(),
+                    how: "rate-limited".into(),
+                });
                 self.queue.add_rate_limited(key.clone());
             }
         }
