@@ -43,6 +43,7 @@ pub mod context;
 pub mod informer;
 pub mod observer;
 pub mod rate_limiter;
+pub mod reference;
 pub mod runtime;
 pub mod tasks;
 pub mod workqueue;

@@ -2,6 +2,7 @@
 //!
 //! - [`watch_ordered`]: on every watch stream, object events carry strictly increasing
 //!   resourceVersions and bookmarks never go backwards (etcd robustness tests' "ordered").
+//! - [`no_concurrent_reconcile`]: one key is never reconciled twice at once on one host.
 
 use kubesim_model::{EventKind, HistoryEvent, WatchEventType};
 use std::collections::BTreeMap;
@@ -70,6 +71,34 @@ pub fn watch_ordered(history: &[HistoryEvent]) -> Vec<Violation> {
             if !initial {
                 last.insert(*watcher, (*rv).max(prev));
             }
+        }
+    }
+    out
+}
+
+/// One key is never reconciled twice at once (per host: each controller replica has its own
+/// queue; across replicas, leader election is what keeps writers single).
+pub fn no_concurrent_reconcile(history: &[HistoryEvent]) -> Vec<Violation> {
+    let mut running: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+    let mut out = Vec::new();
+    for e in history {
+        match &e.kind {
+            EventKind::ReconcileBegin { key, .. } => {
+                if let Some(first) = running.insert((e.host.as_str(), key.as_str()), e.id) {
+                    out.push(Violation {
+                        oracle: "no-concurrent-reconcile",
+                        time_us: e.time_us,
+                        event_id: Some(e.id),
+                        message: format!("{key} began on {} while its reconcile #{first:06} was running", e.host),
+                    });
+                }
+            }
+            EventKind::ReconcileEnd { key, .. } => {
+                running.remove(&(e.host.as_str(), key.as_str()));
+            }
+            // A crash ends everything that was running on the host.
+            EventKind::Crash { target } => running.retain(|(h, _), _| h != target),
+            _ => {}
         }
     }
     out

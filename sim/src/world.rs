@@ -50,6 +50,35 @@ impl Default for WorldConfig {
     }
 }
 
+/// A fault (or its healing) the harness applies between two steps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultAction {
+    /// Drop every message between two hosts, both ways.
+    Partition(String, String),
+    /// Drop every message from the first host to the second.
+    PartitionOneWay(String, String),
+    /// Undo a partition between two hosts.
+    Repair(String, String),
+    /// Crash a host: every task on it is dropped.
+    Crash(String),
+    /// Restart a crashed host from its factory.
+    Restart(String),
+    /// Compact storage up to its current revision (etcd compaction).
+    Compact,
+}
+
+impl FaultAction {
+    fn text(&self) -> String {
+        match self {
+            Self::Partition(a, b) => format!("partition {a} {b}"),
+            Self::PartitionOneWay(a, b) => format!("partition-oneway {a} -> {b}"),
+            Self::Repair(a, b) => format!("partition {a} {b}"),
+            Self::Crash(h) | Self::Restart(h) => h.clone(),
+            Self::Compact => "compact".into(),
+        }
+    }
+}
+
 /// One simulated run being assembled or executed.
 pub struct World {
     /// turmoil's simulation.
@@ -63,6 +92,8 @@ pub struct World {
     /// The seed of the run.
     pub seed: u64,
     rng: ChaCha8Rng,
+    /// Faults to apply, in time order (stable for equal times).
+    schedule: Vec<(Duration, FaultAction)>,
 }
 
 impl World {
@@ -93,6 +124,7 @@ impl World {
             replicas: Vec::new(),
             seed,
             rng,
+            schedule: Vec::new(),
         };
         let lag_max_us = config.cache_lag_max.as_micros() as u64;
         for i in 0..config.replicas {
@@ -141,11 +173,55 @@ impl World {
         &mut self.rng
     }
 
-    /// Steps the simulation until every client host has finished. A host error, or running past
-    /// the configured duration, is an `Err` with turmoil's message.
+    /// Schedules `action` at simulated time `at`.
+    pub fn schedule(&mut self, at: Duration, action: FaultAction) {
+        let pos = self.schedule.partition_point(|(t, _)| *t <= at);
+        self.schedule.insert(pos, (at, action));
+    }
+
+    fn apply_due_faults(&mut self) {
+        let now = self.sim.elapsed();
+        let due = self.schedule.partition_point(|(t, _)| *t <= now);
+        for (_, action) in self.schedule.drain(..due).collect::<Vec<_>>() {
+            let text = action.text();
+            let kind = match &action {
+                FaultAction::Partition(a, b) => {
+                    self.sim.partition(a.as_str(), b.as_str());
+                    kubesim_model::EventKind::Fault { text }
+                }
+                FaultAction::PartitionOneWay(a, b) => {
+                    self.sim.partition_oneway(a.as_str(), b.as_str());
+                    kubesim_model::EventKind::Fault { text }
+                }
+                FaultAction::Repair(a, b) => {
+                    self.sim.repair(a.as_str(), b.as_str());
+                    kubesim_model::EventKind::Heal { text }
+                }
+                FaultAction::Crash(h) => {
+                    self.sim.crash(h.as_str());
+                    kubesim_model::EventKind::Crash { target: text }
+                }
+                FaultAction::Restart(h) => {
+                    self.sim.bounce(h.as_str());
+                    kubesim_model::EventKind::Restart { target: text }
+                }
+                FaultAction::Compact => {
+                    let rev = self.cluster.state().revision();
+                    self.cluster.compact("sim", rev);
+                    continue;
+                }
+            };
+            self.recorder.record("sim", kind);
+        }
+    }
+
+    /// Steps the simulation until every client host has finished, applying scheduled faults
+    /// between steps. A host error, or running past the configured duration, is an `Err` with
+    /// turmoil's message.
     pub fn run(&mut self) -> Result<(), String> {
         loop {
             self.recorder.set_harness_time(self.sim.elapsed());
+            self.apply_due_faults();
             match self.sim.step() {
                 Ok(true) => return Ok(()),
                 Ok(false) => {}

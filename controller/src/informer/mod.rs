@@ -60,6 +60,11 @@ pub struct InformerConfig {
     pub resync: Option<Duration>,
     /// Backoff after errors.
     pub backoff: BackoffConfig,
+    /// Deadline of each list and of each watch's opening request.
+    pub request_timeout: Duration,
+    /// A watch stream silent this long past its `watch_timeout` is treated as dead (a broken
+    /// connection need not end the stream) and re-opened.
+    pub watch_idle_grace: Duration,
 }
 
 impl Default for InformerConfig {
@@ -70,6 +75,8 @@ impl Default for InformerConfig {
             watch_timeout: Duration::from_secs(290),
             resync: None,
             backoff: BackoffConfig::default(),
+            request_timeout: Duration::from_secs(60),
+            watch_idle_grace: Duration::from_secs(30),
         }
     }
 }
@@ -168,8 +175,14 @@ where
                 return;
             }
             state = match state {
-                State::List => match ctx.run(self.api.list(&self.list_params())).await {
-                    Err(_) => return,
+                State::List => match ctx.with_timeout(self.config.request_timeout).run(self.api.list(&self.list_params())).await {
+                    Err(_) if ctx.is_done() => return,
+                    Err(c) => {
+                        if !self.back_off(&ctx, &format!("list {c}")).await {
+                            return;
+                        }
+                        State::List
+                    }
                     Ok(Err(e)) => {
                         if !self.back_off(&ctx, &format!("list {}", describe(&e))).await {
                             return;
@@ -196,8 +209,15 @@ where
                 },
                 State::Watch(rv) => {
                     self.note(format!("watch rv={rv}"));
-                    match ctx.run(self.api.watch(&self.watch_params(), &rv)).await {
-                        Err(_) => return,
+                    let opening = ctx.with_timeout(self.config.request_timeout);
+                    match opening.run(self.api.watch(&self.watch_params(), &rv)).await {
+                        Err(_) if ctx.is_done() => return,
+                        Err(c) => {
+                            if !self.back_off(&ctx, &format!("watch {c}")).await {
+                                return;
+                            }
+                            State::Watch(rv)
+                        }
                         Ok(Err(e)) if is_expired(&e) => {
                             self.note("relist after 410 Expired".into());
                             State::List
@@ -214,12 +234,13 @@ where
                         Ok(Ok(stream)) => {
                             let mut stream = stream.boxed();
                             let mut rv = rv;
+                            let idle = self.config.watch_timeout + self.config.watch_idle_grace;
                             let next = loop {
                                 let ev = match resync.as_mut() {
                                     Some(r) => {
                                         tokio::select! {
                                             biased;
-                                            ev = ctx.run(stream.next()) => ev,
+                                            ev = ctx.run(tokio::time::timeout(idle, stream.next())) => ev,
                                             _ = r.tick() => {
                                                 self.note("resync".into());
                                                 for o in self.store.list() {
@@ -229,12 +250,19 @@ where
                                             }
                                         }
                                     }
-                                    None => ctx.run(stream.next()).await,
+                                    None => ctx.run(tokio::time::timeout(idle, stream.next())).await,
+                                };
+                                let ev = match ev {
+                                    Err(_) => return,
+                                    Ok(Err(_)) => {
+                                        self.note("watch idle, reopening".into());
+                                        break State::Watch(rv);
+                                    }
+                                    Ok(Ok(ev)) => ev,
                                 };
                                 match ev {
-                                    Err(_) => return,
-                                    Ok(None) => break State::Watch(rv),
-                                    Ok(Some(Ok(ev))) => match self.apply(ev, &mut rv, &mut handler)
+                                    None => break State::Watch(rv),
+                                    Some(Ok(ev)) => match self.apply(ev, &mut rv, &mut handler)
                                     {
                                         Ok(()) => self.backoff.reset(),
                                         Err(Expired) => {
@@ -242,7 +270,7 @@ where
                                             break State::List;
                                         }
                                     },
-                                    Ok(Some(Err(e))) => {
+                                    Some(Err(e)) => {
                                         if !self
                                             .back_off(
                                                 &ctx,

@@ -47,6 +47,8 @@ pub struct ControllerConfig {
     pub informer: InformerConfig,
     /// Seed of the informers' backoff jitter.
     pub seed: u64,
+    /// Deadline of each reconcile (its context's deadline); `None`: none.
+    pub reconcile_timeout: Option<Duration>,
 }
 
 impl Default for ControllerConfig {
@@ -57,6 +59,7 @@ impl Default for ControllerConfig {
             shutdown_grace: Duration::from_secs(10),
             informer: InformerConfig::default(),
             seed: 0,
+            reconcile_timeout: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -278,6 +281,7 @@ where
                     store: store.clone(),
                     observer: observer.clone(),
                     ctx: work_ctx.clone(),
+                    timeout: config.reconcile_timeout,
                 };
                 let (reconcile, error_policy, data) =
                     (reconcile.clone(), error_policy.clone(), data.clone());
@@ -339,6 +343,7 @@ struct Worker<K: Resource, L> {
     store: Store<K>,
     observer: SharedObserver,
     ctx: Context,
+    timeout: Option<Duration>,
 }
 
 impl<K, L> Worker<K, L>
@@ -399,7 +404,10 @@ where
             attempt,
         });
         let started = Instant::now();
-        let ctx = self.ctx.child();
+        let ctx = match self.timeout {
+            Some(t) => self.ctx.with_timeout(t),
+            None => self.ctx.child(),
+        };
         let result = ctx
             .run(reconcile(obj.clone(), ctx.clone(), data.clone()))
             .await;

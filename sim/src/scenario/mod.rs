@@ -5,8 +5,10 @@
 //! hold or to be caught.
 //!
 //! - [`api_smoke`]: two replicas, three clients doing concurrent writes and a watch.
+//! - [`replicagroup`]: the reference controller under faults; must converge.
 
 pub mod api_smoke;
+pub mod replicagroup;
 
 use crate::oracle::Violation;
 use crate::world::{World, WorldConfig};
@@ -52,7 +54,7 @@ pub struct Scenario {
 
 /// Every built-in scenario, in listing order.
 pub fn builtins() -> Vec<Scenario> {
-    vec![api_smoke::scenario()]
+    vec![api_smoke::scenario(), replicagroup::scenario()]
 }
 
 /// The built-in scenario called `name`.
