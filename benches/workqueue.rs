@@ -63,7 +63,10 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if COUNTING.load(Ordering::Relaxed) {
-            LIVE_BYTES.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+            LIVE_BYTES.fetch_add(
+                new_size as isize - layout.size() as isize,
+                Ordering::Relaxed,
+            );
         }
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
@@ -440,7 +443,9 @@ fn report(keys: &'static [Key], seq: &Arc<Vec<u16>>) {
         let _guard = rt.enter();
         w2_scheduler(keys, seq, 8)
     };
-    println!("W2 gets: plain {plain}, workqueue {wq}, local {local}, kube-runtime scheduler {sched}");
+    println!(
+        "W2 gets: plain {plain}, workqueue {wq}, local {local}, kube-runtime scheduler {sched}"
+    );
     assert_eq!(wq, plain, "same algorithm, same gets");
     assert_eq!(local, plain, "same algorithm, same gets");
 

@@ -20,7 +20,10 @@ async fn counters_follow_client_go_depth_adds_and_retries() {
     queue.done(&a);
     assert_eq!(queue.metrics().depth, 2);
     assert_eq!(m.name, None);
-    assert_eq!(m.queue_duration.count, 0, "an unnamed queue keeps no timing");
+    assert_eq!(
+        m.queue_duration.count, 0,
+        "an unnamed queue keeps no timing"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -37,8 +40,14 @@ async fn a_named_queue_measures_queue_and_work_durations_on_the_tokio_clock() {
     assert_eq!(m.name.as_deref(), Some("pods"));
     assert_eq!(m.queue_duration.count, 2);
     assert_eq!(m.queue_duration.sum, Duration::from_millis(300 + 2300));
-    assert_eq!(m.queue_duration.buckets[8], 1, "300 ms is in the (100 ms, 1 s] bucket");
-    assert_eq!(m.queue_duration.buckets[9], 1, "2.3 s is in the (1 s, 10 s] bucket");
+    assert_eq!(
+        m.queue_duration.buckets[8], 1,
+        "300 ms is in the (100 ms, 1 s] bucket"
+    );
+    assert_eq!(
+        m.queue_duration.buckets[9], 1,
+        "2.3 s is in the (1 s, 10 s] bucket"
+    );
     assert_eq!(m.unfinished_work, Duration::from_secs(3 + 1));
     assert_eq!(m.longest_running_processor, Duration::from_secs(3));
     queue.done(&a);

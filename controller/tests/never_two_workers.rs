@@ -96,7 +96,10 @@ fn run<M: Mode>(workers: usize, adds: &[Add], work_ms: &[u64]) {
         let start = log.last_start.get(key).copied().unwrap_or(0);
         assert!(start > *request, "the last add of key {key} was lost");
     }
-    assert!(log.starts <= log.requests, "a key was processed more often than requested");
+    assert!(
+        log.starts <= log.requests,
+        "a key was processed more often than requested"
+    );
 }
 
 proptest! {

@@ -34,7 +34,11 @@ fn exponential_backoff_is_safe_at_the_largest_counts() {
     let mut limiter = ItemExponentialRateLimiter::new(Duration::from_secs(1), Duration::MAX);
     let delays: Vec<_> = (0..70).map(|_| limiter.when(&1u8)).collect();
     assert_eq!(delays[33], Duration::from_secs(1 << 33));
-    assert_eq!(delays[63], Duration::MAX, "2^63 s does not fit in u64 nanoseconds");
+    assert_eq!(
+        delays[63],
+        Duration::MAX,
+        "2^63 s does not fit in u64 nanoseconds"
+    );
     assert_eq!(delays[69], Duration::MAX);
 }
 
@@ -52,7 +56,16 @@ fn forget_resets_the_exponential_backoff() {
 fn fast_slow_is_fast_for_the_first_attempts_then_slow_until_forgotten() {
     let mut limiter = ItemFastSlowRateLimiter::new(ms(5), Duration::from_secs(10), 3);
     let delays: Vec<_> = (0..5).map(|_| limiter.when(&"k")).collect();
-    assert_eq!(delays, vec![ms(5), ms(5), ms(5), Duration::from_secs(10), Duration::from_secs(10)]);
+    assert_eq!(
+        delays,
+        vec![
+            ms(5),
+            ms(5),
+            ms(5),
+            Duration::from_secs(10),
+            Duration::from_secs(10)
+        ]
+    );
     assert_eq!(limiter.num_requeues(&"k"), 5);
     limiter.forget(&"k");
     assert_eq!(limiter.when(&"k"), ms(5));
@@ -62,7 +75,11 @@ fn fast_slow_is_fast_for_the_first_attempts_then_slow_until_forgotten() {
 async fn the_bucket_starts_full_and_the_101st_reservation_waits_100ms_and_the_102nd_200ms() {
     let mut bucket = BucketRateLimiter::new(10.0, 100).unwrap();
     for i in 0..100 {
-        assert_eq!(RateLimiter::<u8>::when(&mut bucket, &0), Duration::ZERO, "call {i}");
+        assert_eq!(
+            RateLimiter::<u8>::when(&mut bucket, &0),
+            Duration::ZERO,
+            "call {i}"
+        );
     }
     assert_eq!(RateLimiter::<u8>::when(&mut bucket, &0), ms(100));
     assert_eq!(RateLimiter::<u8>::when(&mut bucket, &0), ms(200));
@@ -95,8 +112,14 @@ fn an_invalid_bucket_is_a_typed_error() {
         BucketRateLimiter::new(0.0, 1).unwrap_err(),
         RateLimiterError::InvalidRate { qps: 0.0 }
     );
-    assert!(matches!(BucketRateLimiter::new(f64::NAN, 1), Err(RateLimiterError::InvalidRate { .. })));
-    assert_eq!(BucketRateLimiter::new(1.0, 0).unwrap_err(), RateLimiterError::ZeroBurst);
+    assert!(matches!(
+        BucketRateLimiter::new(f64::NAN, 1),
+        Err(RateLimiterError::InvalidRate { .. })
+    ));
+    assert_eq!(
+        BucketRateLimiter::new(1.0, 0).unwrap_err(),
+        RateLimiterError::ZeroBurst
+    );
     assert_eq!(
         RateLimiterError::ZeroBurst.to_string(),
         "invalid token bucket burst 0: must hold at least one token"
@@ -132,16 +155,25 @@ fn max_of_asks_every_limiter_and_returns_the_longest_delay() {
             .into_iter()
             .zip(calls.iter().zip(&forgets))
             .map(|(delay, (c, f))| {
-                Box::new(Recording { delay, calls: c.clone(), forgets: f.clone() })
-                    as Box<dyn RateLimiter<&'static str> + Send>
+                Box::new(Recording {
+                    delay,
+                    calls: c.clone(),
+                    forgets: f.clone(),
+                }) as Box<dyn RateLimiter<&'static str> + Send>
             })
             .collect(),
     );
     assert_eq!(limiter.when(&"k"), ms(30));
     assert_eq!(limiter.when(&"k"), ms(30));
-    assert!(calls.iter().all(|c| c.load(Ordering::SeqCst) == 2), "every limiter asked");
+    assert!(
+        calls.iter().all(|c| c.load(Ordering::SeqCst) == 2),
+        "every limiter asked"
+    );
     limiter.forget(&"k");
-    assert!(forgets.iter().all(|f| f.load(Ordering::SeqCst) == 1), "every limiter forgets");
+    assert!(
+        forgets.iter().all(|f| f.load(Ordering::SeqCst) == 1),
+        "every limiter forgets"
+    );
 }
 
 #[test]

@@ -25,7 +25,10 @@ async fn add_rate_limited_delays_by_the_limiter_and_forget_resets_it() {
         queue.done(&key);
     }
     let ms = Duration::from_millis;
-    assert_eq!(retried_at, vec![ms(5), ms(5 + 10), ms(15 + 20), ms(35 + 40)]);
+    assert_eq!(
+        retried_at,
+        vec![ms(5), ms(5 + 10), ms(15 + 20), ms(35 + 40)]
+    );
     assert_eq!(queue.num_requeues(&"k"), 5);
     queue.forget(&"k");
     assert_eq!(queue.num_requeues(&"k"), 0);

@@ -58,7 +58,10 @@ async fn len_counts_only_queued_keys() {
     queue.add(2);
     queue.add_after(3, Duration::from_secs(1));
     let one = queue.get().await.unwrap();
-    assert_eq!((queue.len(), queue.processing_len(), queue.delayed_len()), (1, 1, 1));
+    assert_eq!(
+        (queue.len(), queue.processing_len(), queue.delayed_len()),
+        (1, 1, 1)
+    );
     queue.done(&one);
 }
 

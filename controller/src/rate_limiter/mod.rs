@@ -75,8 +75,6 @@ where
             Duration::from_millis(5),
             Duration::from_secs(1000),
         )),
-        Box::new(
-            BucketRateLimiter::new(10.0, 100).expect("invariant: 10 qps, burst 100 is valid"),
-        ),
+        Box::new(BucketRateLimiter::new(10.0, 100).expect("invariant: 10 qps, burst 100 is valid")),
     ])
 }

@@ -174,7 +174,10 @@ impl<K: Hash + Eq + Clone> Core<K> {
             "invariant: a queued key is dirty and not processing"
         );
         slot.state = (slot.state & !DIRTY) | PROCESSING;
-        let key = slot.key.clone().expect("invariant: a queued slot holds its key");
+        let key = slot
+            .key
+            .clone()
+            .expect("invariant: a queued slot holds its key");
         self.processing += 1;
         self.metrics.on_get(id);
         GetPoll::Item(key)
@@ -301,7 +304,10 @@ impl<K: Hash + Eq + Clone> Core<K> {
                 let id = match self.free.pop() {
                     Some(id) => {
                         let slot = &mut self.slots[id as usize];
-                        assert!(slot.key.is_none() && slot.state == 0, "invariant: free slot");
+                        assert!(
+                            slot.key.is_none() && slot.state == 0,
+                            "invariant: free slot"
+                        );
                         slot.key = Some(key);
                         id
                     }
@@ -327,7 +333,10 @@ impl<K: Hash + Eq + Clone> Core<K> {
         if slot.state != 0 {
             return;
         }
-        let key = slot.key.take().expect("invariant: an interned slot holds its key");
+        let key = slot
+            .key
+            .take()
+            .expect("invariant: an interned slot holds its key");
         let entry = self
             .table
             .find_entry(hash_of(&key), |&other| other == id)

@@ -232,18 +232,15 @@ impl MetricsState {
             snapshot.work_duration = timing.work_duration.clone();
         }
         if let Some(export) = &self.export {
-            export.on_snapshot(
-                snapshot.unfinished_work,
-                snapshot.longest_running_processor,
-            );
+            export.on_snapshot(snapshot.unfinished_work, snapshot.longest_running_processor);
         }
         snapshot
     }
 
     /// Heap bytes owned by the metrics (per-key times of a named queue).
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.timing.as_ref().map_or(0, |t| {
-            t.slots.capacity() * std::mem::size_of::<SlotTimes>()
-        })
+        self.timing
+            .as_ref()
+            .map_or(0, |t| t.slots.capacity() * std::mem::size_of::<SlotTimes>())
     }
 }

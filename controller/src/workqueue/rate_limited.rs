@@ -41,7 +41,8 @@ impl<K, L, M: Mode> Clone for GenericRateLimitingQueue<K, L, M> {
 
 impl<K, L, M: Mode> fmt::Debug for GenericRateLimitingQueue<K, L, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GenericRateLimitingQueue").finish_non_exhaustive()
+        f.debug_struct("GenericRateLimitingQueue")
+            .finish_non_exhaustive()
     }
 }
 
