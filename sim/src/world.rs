@@ -53,7 +53,9 @@ impl Default for WorldConfig {
 /// A fault (or its healing) the harness applies between two steps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FaultAction {
-    /// Drop every message between two hosts, both ways.
+    /// Cut the network between two hosts, both ways. Messages are held, not lost (turmoil's
+    /// `hold`): TCP retransmits across an outage, so a connection resumes after the repair,
+    /// and a connect attempted during the outage hangs until then, as on a real network.
     Partition(String, String),
     /// Drop every message from the first host to the second.
     PartitionOneWay(String, String),
@@ -186,7 +188,7 @@ impl World {
             let text = action.text();
             let kind = match &action {
                 FaultAction::Partition(a, b) => {
-                    self.sim.partition(a.as_str(), b.as_str());
+                    self.sim.hold(a.as_str(), b.as_str());
                     kubesim_model::EventKind::Fault { text }
                 }
                 FaultAction::PartitionOneWay(a, b) => {
@@ -194,6 +196,7 @@ impl World {
                     kubesim_model::EventKind::Fault { text }
                 }
                 FaultAction::Repair(a, b) => {
+                    self.sim.release(a.as_str(), b.as_str());
                     self.sim.repair(a.as_str(), b.as_str());
                     kubesim_model::EventKind::Heal { text }
                 }

@@ -23,18 +23,18 @@ mod enabled {
 
     impl Exporter {
         pub(crate) fn new(name: &str) -> Option<Self> {
-            let label = ("name", name.to_owned());
+            let labels = [("name", name.to_owned())];
             Some(Self {
-                depth: gauge!("workqueue_depth", &[label.clone()]),
-                adds: counter!("workqueue_adds_total", &[label.clone()]),
-                queue_duration: histogram!("workqueue_queue_duration_seconds", &[label.clone()]),
-                work_duration: histogram!("workqueue_work_duration_seconds", &[label.clone()]),
-                unfinished_work: gauge!("workqueue_unfinished_work_seconds", &[label.clone()]),
+                depth: gauge!("workqueue_depth", &labels),
+                adds: counter!("workqueue_adds_total", &labels),
+                queue_duration: histogram!("workqueue_queue_duration_seconds", &labels),
+                work_duration: histogram!("workqueue_work_duration_seconds", &labels),
+                unfinished_work: gauge!("workqueue_unfinished_work_seconds", &labels),
                 longest_running_processor: gauge!(
                     "workqueue_longest_running_processor_seconds",
-                    &[label.clone()]
+                    &labels
                 ),
-                retries: counter!("workqueue_retries_total", &[label]),
+                retries: counter!("workqueue_retries_total", &labels),
             })
         }
 
