@@ -94,7 +94,10 @@ pub fn pod_for(group: &ReplicaGroup, index: u32) -> Pod {
     };
     let mut pod = Pod::default();
     pod.metadata.name = Some(name.clone());
-    pod.metadata.labels = Some(BTreeMap::from([(GROUP_LABEL.to_string(), group.name_any())]));
+    pod.metadata.labels = Some(BTreeMap::from([(
+        GROUP_LABEL.to_string(),
+        group.name_any(),
+    )]));
     pod.metadata.owner_references = Some(vec![owner]);
     pod.spec = Some(PodSpec {
         containers: vec![Container {
@@ -117,13 +120,21 @@ fn index_of(pod: &Pod, group: &str) -> Option<u32> {
 }
 
 /// Reconciles one group: finalizer, Pods, status.
-pub async fn reconcile(group: Arc<ReplicaGroup>, _ctx: Context, data: Arc<Data>) -> Result<Action, Error> {
+pub async fn reconcile(
+    group: Arc<ReplicaGroup>,
+    _ctx: Context,
+    data: Arc<Data>,
+) -> Result<Action, Error> {
     let ns = group.namespace().unwrap_or_else(|| "default".into());
     let name = group.name_any();
     let groups: Api<ReplicaGroup> = Api::namespaced(data.client.clone(), &ns);
     let pods: Api<Pod> = Api::namespaced(data.client.clone(), &ns);
     let selector = ListParams::default().labels(&format!("{GROUP_LABEL}={name}"));
-    let existing = pods.list(&selector).await.map_err(api_err("list pods"))?.items;
+    let existing = pods
+        .list(&selector)
+        .await
+        .map_err(api_err("list pods"))?
+        .items;
 
     if group.meta().deletion_timestamp.is_some() {
         for p in &existing {
@@ -135,7 +146,11 @@ pub async fn reconcile(group: Arc<ReplicaGroup>, _ctx: Context, data: Arc<Data>)
             }
         }
         if group.finalizers().iter().any(|f| f == FINALIZER) {
-            let rest: Vec<&String> = group.finalizers().iter().filter(|f| *f != FINALIZER).collect();
+            let rest: Vec<&String> = group
+                .finalizers()
+                .iter()
+                .filter(|f| *f != FINALIZER)
+                .collect();
             // The resourceVersion makes this a compare-and-swap: a stale view gets 409 and retries.
             let patch = json!({ "metadata": { "finalizers": rest, "resourceVersion": group.resource_version() } });
             groups
@@ -163,7 +178,10 @@ pub async fn reconcile(group: Arc<ReplicaGroup>, _ctx: Context, data: Arc<Data>)
         if existing.iter().any(|p| index_of(p, &name) == Some(i)) {
             continue;
         }
-        match pods.create(&PostParams::default(), &pod_for(&group, i)).await {
+        match pods
+            .create(&PostParams::default(), &pod_for(&group, i))
+            .await
+        {
             Err(e) if !is_code(&e, 409) => {
                 return Err(api_err(format!("create pod {name}-{i}"))(e))
             }
@@ -202,7 +220,9 @@ pub fn converged(groups: &[ReplicaGroup], pods: &[Pod]) -> Result<(), String> {
         let name = g.name_any();
         let mut mine: Vec<u32> = pods
             .iter()
-            .filter(|p| p.labels().get(GROUP_LABEL) == Some(&name) && p.namespace() == g.namespace())
+            .filter(|p| {
+                p.labels().get(GROUP_LABEL) == Some(&name) && p.namespace() == g.namespace()
+            })
             .filter_map(|p| index_of(p, &name))
             .collect();
         mine.sort_unstable();
@@ -215,13 +235,19 @@ pub fn converged(groups: &[ReplicaGroup], pods: &[Pod]) -> Result<(), String> {
         }
         let st = g.status.clone().unwrap_or_default();
         if st.replicas != g.spec.replicas || st.observed_generation != g.meta().generation {
-            return Err(format!("group {name} status {st:?} is stale (generation {:?})", g.meta().generation));
+            return Err(format!(
+                "group {name} status {st:?} is stale (generation {:?})",
+                g.meta().generation
+            ));
         }
     }
     for p in pods {
         let owner = p.labels().get(GROUP_LABEL);
         if let Some(o) = owner {
-            if !groups.iter().any(|g| &g.name_any() == o && g.namespace() == p.namespace()) {
+            if !groups
+                .iter()
+                .any(|g| &g.name_any() == o && g.namespace() == p.namespace())
+            {
                 return Err(format!("pod {} outlived its group {o}", p.name_any()));
             }
         }

@@ -89,7 +89,10 @@ pub fn no_concurrent_reconcile(history: &[HistoryEvent]) -> Vec<Violation> {
                         oracle: "no-concurrent-reconcile",
                         time_us: e.time_us,
                         event_id: Some(e.id),
-                        message: format!("{key} began on {} while its reconcile #{first:06} was running", e.host),
+                        message: format!(
+                            "{key} began on {} while its reconcile #{first:06} was running",
+                            e.host
+                        ),
                     });
                 }
             }

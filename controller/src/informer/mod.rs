@@ -175,7 +175,11 @@ where
                 return;
             }
             state = match state {
-                State::List => match ctx.with_timeout(self.config.request_timeout).run(self.api.list(&self.list_params())).await {
+                State::List => match ctx
+                    .with_timeout(self.config.request_timeout)
+                    .run(self.api.list(&self.list_params()))
+                    .await
+                {
                     Err(_) if ctx.is_done() => return,
                     Err(c) => {
                         if !self.back_off(&ctx, &format!("list {c}")).await {
@@ -250,7 +254,9 @@ where
                                             }
                                         }
                                     }
-                                    None => ctx.run(tokio::time::timeout(idle, stream.next())).await,
+                                    None => {
+                                        ctx.run(tokio::time::timeout(idle, stream.next())).await
+                                    }
                                 };
                                 let ev = match ev {
                                     Err(_) => return,
@@ -262,8 +268,7 @@ where
                                 };
                                 match ev {
                                     None => break State::Watch(rv),
-                                    Some(Ok(ev)) => match self.apply(ev, &mut rv, &mut handler)
-                                    {
+                                    Some(Ok(ev)) => match self.apply(ev, &mut rv, &mut handler) {
                                         Ok(()) => self.backoff.reset(),
                                         Err(Expired) => {
                                             self.note("relist after 410 Expired".into());

@@ -16,7 +16,9 @@ use crate::world::{FaultAction, World, WorldConfig};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kubesim_controller::reference::{self, ReplicaGroup, ReplicaGroupSpec};
-use kubesim_controller::{default_error_policy, Context, Controller, ControllerConfig, InformerConfig};
+use kubesim_controller::{
+    default_error_policy, Context, Controller, ControllerConfig, InformerConfig,
+};
 use kubesim_model::{HistoryEvent, ResourceType};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -80,7 +82,12 @@ pub fn add_controller(world: &mut World, name: &str) {
                 .observer(HostObserver::shared(recorder, &host));
             let data = Arc::new(reference::Data { client });
             controller
-                .run(reference::reconcile, default_error_policy, data, Context::background())
+                .run(
+                    reference::reconcile,
+                    default_error_policy,
+                    data,
+                    Context::background(),
+                )
                 .await;
             Ok(())
         }
@@ -133,12 +140,25 @@ where
 
 async fn workload(client: kube::Client, rec: &crate::history::Recorder, rng: &mut ChaCha8Rng) {
     let api: Api<ReplicaGroup> = Api::namespaced(client, "default");
-    let (pp, patch_params, dp) = (PostParams::default(), PatchParams::default(), DeleteParams::default());
+    let (pp, patch_params, dp) = (
+        PostParams::default(),
+        PatchParams::default(),
+        DeleteParams::default(),
+    );
     let start = tokio::time::Instant::now();
     for i in 0..3 {
         let replicas = rng.random_range(1..=4);
-        let g = ReplicaGroup::new(&format!("g{i}"), ReplicaGroupSpec { replicas, image: "web:1".into() });
-        insist(rec, &format!("create g{i} replicas={replicas}"), || api.create(&pp, &g)).await;
+        let g = ReplicaGroup::new(
+            &format!("g{i}"),
+            ReplicaGroupSpec {
+                replicas,
+                image: "web:1".into(),
+            },
+        );
+        insist(rec, &format!("create g{i} replicas={replicas}"), || {
+            api.create(&pp, &g)
+        })
+        .await;
     }
     let deleted = rng.random_range(0..3);
     for step in 0..6 {
@@ -152,7 +172,10 @@ async fn workload(client: kube::Client, rec: &crate::history::Recorder, rng: &mu
         let replicas = rng.random_range(0..=5);
         let patch = Patch::Merge(json!({ "spec": { "replicas": replicas } }));
         let name = format!("g{g}");
-        insist(rec, &format!("scale {name} replicas={replicas}"), || api.patch(&name, &patch_params, &patch)).await;
+        insist(rec, &format!("scale {name} replicas={replicas}"), || {
+            api.patch(&name, &patch_params, &patch)
+        })
+        .await;
     }
     let end = start + END_AT;
     tokio::time::sleep_until(end).await;
@@ -162,26 +185,36 @@ async fn workload(client: kube::Client, rec: &crate::history::Recorder, rng: &mu
 fn draw_faults(world: &mut World) {
     let mut rng = world.fork_rng();
     let replicas: Vec<String> = world.replicas.clone();
-    let at = |rng: &mut ChaCha8Rng, lo: u64, hi: u64| Duration::from_millis(rng.random_range(lo..hi));
+    let at =
+        |rng: &mut ChaCha8Rng, lo: u64, hi: u64| Duration::from_millis(rng.random_range(lo..hi));
     if rng.random_bool(0.5) {
         for _ in 0..rng.random_range(1..=3) {
             let r = replicas[rng.random_range(0..replicas.len())].clone();
             let t = at(&mut rng, 1_000, 30_000);
             let d = at(&mut rng, 500, 8_000);
             world.schedule(t, FaultAction::Partition(CONTROLLER.into(), r.clone()));
-            world.schedule((t + d).min(HEAL_AT), FaultAction::Repair(CONTROLLER.into(), r));
+            world.schedule(
+                (t + d).min(HEAL_AT),
+                FaultAction::Repair(CONTROLLER.into(), r),
+            );
         }
     }
     if rng.random_bool(0.5) {
         let r = replicas[rng.random_range(0..replicas.len())].clone();
         let t = at(&mut rng, 1_000, 30_000);
         world.schedule(t, FaultAction::Crash(r.clone()));
-        world.schedule((t + at(&mut rng, 200, 5_000)).min(HEAL_AT), FaultAction::Restart(r));
+        world.schedule(
+            (t + at(&mut rng, 200, 5_000)).min(HEAL_AT),
+            FaultAction::Restart(r),
+        );
     }
     if rng.random_bool(0.5) {
         let t = at(&mut rng, 1_000, 30_000);
         world.schedule(t, FaultAction::Crash(CONTROLLER.into()));
-        world.schedule((t + at(&mut rng, 200, 5_000)).min(HEAL_AT), FaultAction::Restart(CONTROLLER.into()));
+        world.schedule(
+            (t + at(&mut rng, 200, 5_000)).min(HEAL_AT),
+            FaultAction::Restart(CONTROLLER.into()),
+        );
     }
     if rng.random_bool(0.5) {
         for _ in 0..rng.random_range(1..=3) {
@@ -211,7 +244,11 @@ fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
             oracle: "converges",
             time_us: world.sim.elapsed().as_micros() as u64,
             event_id: history.last().map(|e| e.id),
-            message: format!("{} after healing at {}s: {why}", "not converged", HEAL_AT.as_secs()),
+            message: format!(
+                "{} after healing at {}s: {why}",
+                "not converged",
+                HEAL_AT.as_secs()
+            ),
         });
     }
     out
