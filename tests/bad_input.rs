@@ -14,6 +14,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
+/// method, path, content type, body, expected code, expected reason.
+type Case<'a> = (&'a str, &'a str, &'a str, Vec<u8>, u16, &'a str);
+
 async fn connect() -> Result<Sender, Box<dyn std::error::Error>> {
     let stream = turmoil::net::TcpStream::connect(("apiserver-0", API_PORT)).await?;
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
@@ -51,7 +54,7 @@ fn malformed_requests_get_kubernetes_status_errors() {
             format!("{cms}?watch=perhaps"),
             format!("{cms}/x"),
         );
-        let cases: Vec<(&str, &str, &str, Vec<u8>, u16, &str)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 "POST",
                 cms,

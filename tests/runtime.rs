@@ -12,7 +12,6 @@ use kubesim_controller::{
     check_leaks, Action, CancelReason, Cancelled, Context, Controller, ControllerConfig, Informer,
     InformerConfig,
 };
-use kubesim_model::EventKind;
 use rand::SeedableRng;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};

@@ -7,7 +7,9 @@ use std::time::Duration;
 /// carry the same timestamps on every run (turmoil's default epoch is the wall clock).
 pub const EPOCH_UNIX_SECS: i64 = 1_767_225_600;
 
-/// The epoch as a `SystemTime`, for `turmoil::Builder::epoch`.
+/// The epoch as a `SystemTime`, for `turmoil::Builder::epoch`. A fixed value, never the wall
+/// clock (det-ok: turmoil's API takes the type).
+#[allow(clippy::disallowed_types)]
 pub fn epoch() -> std::time::SystemTime {
     std::time::UNIX_EPOCH + Duration::from_secs(EPOCH_UNIX_SECS as u64)
 }

@@ -142,10 +142,11 @@ where
     }
 
     fn list_params(&self) -> ListParams {
-        let mut lp = ListParams::default();
-        lp.label_selector = self.config.label_selector.clone();
-        lp.field_selector = self.config.field_selector.clone();
-        lp
+        ListParams {
+            label_selector: self.config.label_selector.clone(),
+            field_selector: self.config.field_selector.clone(),
+            ..ListParams::default()
+        }
     }
 
     fn watch_params(&self) -> WatchParams {

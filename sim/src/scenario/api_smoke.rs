@@ -200,7 +200,7 @@ async fn watch(client: kube::Client, host: &str, rec: &Recorder) {
             let stream = match api.watch(&wp, &rv).await {
                 Ok(s) => s,
                 Err(e) => {
-                    rec.note(&host, format!("watch {}", outcome::<ConfigMap>(&Err(e))));
+                    rec.note(host, format!("watch {}", outcome::<ConfigMap>(&Err(e))));
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     continue;
                 }
@@ -212,17 +212,17 @@ async fn watch(client: kube::Client, host: &str, rec: &Recorder) {
                     | Ok(WatchEvent::Modified(o))
                     | Ok(WatchEvent::Deleted(o)) => {
                         let new_rv = o.resource_version().unwrap_or_default();
-                        rec.note(&host, format!("saw {} rv={new_rv}", o.name_any()));
+                        rec.note(host, format!("saw {} rv={new_rv}", o.name_any()));
                         rv = new_rv;
                     }
                     Ok(WatchEvent::Bookmark(b)) => rv = b.metadata.resource_version,
                     Ok(WatchEvent::Error(e)) => {
-                        rec.note(&host, format!("watch error {} {}", e.code, e.reason));
+                        rec.note(host, format!("watch error {} {}", e.code, e.reason));
                         rv = "0".to_string();
                         break;
                     }
                     Err(e) => {
-                        rec.note(&host, format!("watch stream {}", error_kind(&e)));
+                        rec.note(host, format!("watch stream {}", error_kind(&e)));
                         break;
                     }
                 }
