@@ -5,19 +5,18 @@ use kubesim::run;
 use kubesim::scenario;
 use std::collections::BTreeSet;
 
-/// Seeds checked per scenario (each run twice): 50, or 25 for the long controller scenarios.
-fn seeds(name: &str) -> u64 {
-    if name == "api-smoke" {
-        50
-    } else {
-        25
-    }
-}
+/// Seeds checked per scenario (each run twice).
+const SEEDS: u64 = 50;
+/// Seeds of `replicagroup` checked across processes (each run twice).
+const PROCESS_SEEDS: u64 = 20;
 
 #[test]
-fn every_builtin_scenario_repeats_its_history_exactly_for_each_seed() {
-    for sc in scenario::builtins() {
-        for seed in 0..seeds(sc.name) {
+fn api_smoke_repeats_its_history_exactly_for_each_seed_within_one_process() {
+    for sc in scenario::builtins()
+        .into_iter()
+        .filter(|s| s.name == "api-smoke")
+    {
+        for seed in 0..SEEDS {
             if let Err(d) = run::check_determinism(&sc, seed) {
                 panic!("{}: {d}", sc.name);
             }
@@ -53,5 +52,35 @@ fn api_smoke_holds_and_its_history_covers_every_verb() {
             text.contains(needle),
             "history of seed 7 has no {needle:?} line"
         );
+    }
+}
+
+/// The hash line `kubesim run` prints for one seed, from a fresh process.
+fn hash_from_process(scenario: &str, seed: u64) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubesim"))
+        .args(["run", scenario, "--seed", &seed.to_string()])
+        .output()
+        .expect("the kubesim binary runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find(|l| l.starts_with(&format!("scenario {scenario} seed {seed}:")))
+        .unwrap_or_else(|| panic!("no summary line in:\n{text}"))
+        .to_string()
+}
+
+#[test]
+fn every_builtin_scenario_repeats_its_history_exactly_across_processes() {
+    for sc in scenario::builtins() {
+        for seed in 0..PROCESS_SEEDS {
+            let (a, b) = (
+                hash_from_process(sc.name, seed),
+                hash_from_process(sc.name, seed),
+            );
+            assert_eq!(
+                a, b,
+                "{} seed {seed} differs between two processes",
+                sc.name
+            );
+        }
     }
 }
