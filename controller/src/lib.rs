@@ -16,6 +16,9 @@
 //! - [`rate_limiter`]: the [`RateLimiter`] trait and client-go's limiters (per-key exponential,
 //!   fast-slow, token bucket, max-of, with-max-wait) and
 //!   [`default_controller_rate_limiter`].
+//! - [`leader`]: leader election on Leases with client-go's algorithm ([`LeaderElector`]),
+//!   a pluggable [`Clock`], fencing, and [`run_while_leading`] for running a controller only
+//!   while leading.
 //!
 //! A worker loop, as the runtime will run it:
 //!
@@ -41,6 +44,7 @@
 
 pub mod context;
 pub mod informer;
+pub mod leader;
 pub mod observer;
 pub mod rate_limiter;
 pub mod reference;
@@ -50,6 +54,10 @@ pub mod workqueue;
 
 pub use context::{CancelReason, Cancelled, Context};
 pub use informer::{Change, Informer, InformerConfig, ObjectRef, Store};
+pub use leader::{
+    run_while_leading, Clock, ConfigError, FenceError, LeaderElectionConfig, LeaderElector,
+    LeaderStatus, TokioClock,
+};
 pub use observer::{NoopObserver, Observer, SharedObserver};
 pub use runtime::{
     default_error_policy, owner_keys, Action, Controller, ControllerConfig, ReconcileError,
