@@ -3,7 +3,7 @@
 use crate::history::{self, Recorder};
 use crate::oracle::Violation;
 use crate::scenario::Scenario;
-use crate::world::World;
+use crate::world::{FaultProfile, World};
 use kubesim_model::HistoryEvent;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -25,6 +25,8 @@ pub struct RunReport {
     pub violations: Vec<Violation>,
     /// Simulated time the run took, microseconds.
     pub sim_time_us: u64,
+    /// The fault plan drawn for the seed.
+    pub faults: Vec<String>,
 }
 
 impl RunReport {
@@ -34,15 +36,23 @@ impl RunReport {
     }
 }
 
-/// Runs `scenario` with `seed`. `keep_history` keeps every event (else only the hash and count).
+/// Runs `scenario` with `seed` under the swarm fault profile. `keep_history` keeps every event
+/// (else only the hash and count).
 pub fn run(scenario: &Scenario, seed: u64, keep_history: bool) -> RunReport {
+    run_with(scenario, seed, keep_history, FaultProfile::Swarm)
+}
+
+/// Runs `scenario` with `seed` under fault profile `faults`.
+pub fn run_with(scenario: &Scenario, seed: u64, keep_history: bool, faults: FaultProfile) -> RunReport {
     let recorder = Recorder::with_retention(keep_history);
     // The scenario's config draws come first from their own stream, so adding a host never
     // shifts the world settings of a seed.
     let mut config_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6b75_6265_7369_6d00);
     let config = (scenario.config)(&mut config_rng);
     let mut world = World::new(seed, config, recorder.clone());
+    world.faults = faults;
     (scenario.setup)(&mut world);
+    let plan = world.fault_plan();
     let result = world.run();
     let sim_time_us = world.sim.elapsed().as_micros() as u64;
     let events = recorder.events();
@@ -66,6 +76,7 @@ pub fn run(scenario: &Scenario, seed: u64, keep_history: bool) -> RunReport {
         events,
         violations,
         sim_time_us,
+        faults: plan,
     }
 }
 
@@ -86,8 +97,17 @@ pub struct Divergence {
 
 /// Runs `seed` twice and compares the histories; on a mismatch, names the first differing line.
 pub fn check_determinism(scenario: &Scenario, seed: u64) -> Result<RunReport, Divergence> {
-    let a = run(scenario, seed, true);
-    let b = run(scenario, seed, true);
+    check_determinism_with(scenario, seed, FaultProfile::Swarm)
+}
+
+/// [`check_determinism`] under fault profile `faults`.
+pub fn check_determinism_with(
+    scenario: &Scenario,
+    seed: u64,
+    faults: FaultProfile,
+) -> Result<RunReport, Divergence> {
+    let a = run_with(scenario, seed, true, faults);
+    let b = run_with(scenario, seed, true, faults);
     if a.hash == b.hash && a.event_count == b.event_count {
         return Ok(a);
     }

@@ -50,6 +50,44 @@ impl Default for WorldConfig {
     }
 }
 
+/// Which faults a run draws from its seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FaultProfile {
+    /// No faults beyond seeded latencies and cache lags.
+    None,
+    /// Every kind of fault the scenario knows, with seeded times.
+    Default,
+    /// Swarm testing (TigerBeetle's VOPR): each seed also draws which kinds are on.
+    #[default]
+    Swarm,
+}
+
+impl std::str::FromStr for FaultProfile {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(Self::None),
+            "default" => Ok(Self::Default),
+            "swarm" => Ok(Self::Swarm),
+            _ => Err(format!("invalid fault profile {s:?}: expected none, default or swarm")),
+        }
+    }
+}
+
+impl FaultProfile {
+    /// Whether a kind of fault is on for this run: always (default), never (none), or by a
+    /// coin drawn from `rng` (swarm; the coin is drawn in every profile so later draws line up).
+    pub fn enabled(self, rng: &mut impl Rng) -> bool {
+        let coin = rng.random_bool(0.5);
+        match self {
+            Self::None => false,
+            Self::Default => true,
+            Self::Swarm => coin,
+        }
+    }
+}
+
 /// A fault (or its healing) the harness applies between two steps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FaultAction {
@@ -96,6 +134,8 @@ pub struct World {
     rng: ChaCha8Rng,
     /// Faults to apply, in time order (stable for equal times).
     schedule: Vec<(Duration, FaultAction)>,
+    /// The fault profile scenarios draw their faults under.
+    pub faults: FaultProfile,
 }
 
 impl World {
@@ -127,6 +167,7 @@ impl World {
             seed,
             rng,
             schedule: Vec::new(),
+            faults: FaultProfile::default(),
         };
         let lag_max_us = config.cache_lag_max.as_micros() as u64;
         for i in 0..config.replicas {
@@ -179,6 +220,23 @@ impl World {
     pub fn schedule(&mut self, at: Duration, action: FaultAction) {
         let pos = self.schedule.partition_point(|(t, _)| *t <= at);
         self.schedule.insert(pos, (at, action));
+    }
+
+    /// The scheduled faults not yet applied, as `<time> <fault>` lines (the drawn plan, printed
+    /// with the seed so a report is self-contained).
+    pub fn fault_plan(&self) -> Vec<String> {
+        self.schedule
+            .iter()
+            .map(|(t, a)| {
+                let verb = match a {
+                    FaultAction::Repair(..) => "heal",
+                    FaultAction::Restart(..) => "restart",
+                    FaultAction::Crash(..) => "crash",
+                    _ => "fault",
+                };
+                format!("{}.{:03}s {verb} {}", t.as_secs(), t.subsec_millis(), a.text())
+            })
+            .collect()
     }
 
     fn apply_due_faults(&mut self) {

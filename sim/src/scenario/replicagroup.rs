@@ -8,7 +8,6 @@
 //! `converges` oracle requires storage to match every group's desired state by then.
 
 use super::{Expectation, Scenario};
-use crate::apiserver::replica;
 use crate::observe::HostObserver;
 use crate::oracle::{self, Violation};
 use crate::transport::{self, Target};
@@ -185,9 +184,10 @@ async fn workload(client: kube::Client, rec: &crate::history::Recorder, rng: &mu
 fn draw_faults(world: &mut World) {
     let mut rng = world.fork_rng();
     let replicas: Vec<String> = world.replicas.clone();
+    let profile = world.faults;
     let at =
         |rng: &mut ChaCha8Rng, lo: u64, hi: u64| Duration::from_millis(rng.random_range(lo..hi));
-    if rng.random_bool(0.5) {
+    if profile.enabled(&mut rng) {
         for _ in 0..rng.random_range(1..=3) {
             let r = replicas[rng.random_range(0..replicas.len())].clone();
             let t = at(&mut rng, 1_000, 30_000);
@@ -199,7 +199,7 @@ fn draw_faults(world: &mut World) {
             );
         }
     }
-    if rng.random_bool(0.5) {
+    if profile.enabled(&mut rng) {
         let r = replicas[rng.random_range(0..replicas.len())].clone();
         let t = at(&mut rng, 1_000, 30_000);
         world.schedule(t, FaultAction::Crash(r.clone()));
@@ -208,7 +208,7 @@ fn draw_faults(world: &mut World) {
             FaultAction::Restart(r),
         );
     }
-    if rng.random_bool(0.5) {
+    if profile.enabled(&mut rng) {
         let t = at(&mut rng, 1_000, 30_000);
         world.schedule(t, FaultAction::Crash(CONTROLLER.into()));
         world.schedule(
@@ -216,13 +216,12 @@ fn draw_faults(world: &mut World) {
             FaultAction::Restart(CONTROLLER.into()),
         );
     }
-    if rng.random_bool(0.5) {
+    if profile.enabled(&mut rng) {
         for _ in 0..rng.random_range(1..=3) {
             let t = at(&mut rng, 1_000, 35_000);
             world.schedule(t, FaultAction::Compact);
         }
     }
-    let _ = replica::host_name(0);
 }
 
 fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
