@@ -18,6 +18,9 @@
 //! Run: `cargo bench --bench api -- --warm-up-time 1 --measurement-time 3`
 //! (one group: `cargo bench --bench api -- core/` or `-- http/`).
 
+// Benches measure wall time on purpose; clippy.toml bans the wall clock for library code only.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -261,21 +261,21 @@ fn check_meta(m: &Map<String, Value>) -> Result<(), ApiError> {
     // Null fields count as absent (they are dropped from the stored object).
     let get = |f: &str| m.get(f).filter(|v| !v.is_null());
     for f in META_STRINGS {
-        if let Some(v) = get(*f) {
+        if let Some(v) = get(f) {
             if !v.is_string() {
                 return Err(wrong_type(&path(f), v, "string"));
             }
         }
     }
     for f in META_INTEGERS {
-        if let Some(v) = get(*f) {
+        if let Some(v) = get(f) {
             if v.as_i64().is_none() {
                 return Err(wrong_type(&path(f), v, "int64"));
             }
         }
     }
     for f in META_STRING_MAPS {
-        if let Some(v) = get(*f) {
+        if let Some(v) = get(f) {
             let Some(obj) = v.as_object() else {
                 return Err(wrong_type(&path(f), v, "map[string]string"));
             };
