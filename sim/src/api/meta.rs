@@ -211,12 +211,9 @@ pub(crate) fn checked_object(body: &Value, t: &ResourceType) -> Result<Value, Ap
             json_type(body)
         )));
     };
-    let mut obj = Value::Object(map.clone());
     let api_version = t.api_version();
     match map.get("apiVersion") {
-        None | Some(Value::Null) => {
-            obj["apiVersion"] = Value::String(api_version.clone());
-        }
+        None | Some(Value::Null) => {}
         Some(Value::String(v)) if *v == api_version => {}
         Some(Value::String(v)) => {
             return Err(ApiError::bad_request(format!(
@@ -226,7 +223,7 @@ pub(crate) fn checked_object(body: &Value, t: &ResourceType) -> Result<Value, Ap
         Some(other) => return Err(wrong_type("apiVersion", other, "string")),
     }
     match map.get("kind") {
-        None | Some(Value::Null) => obj["kind"] = Value::String(t.kind.clone()),
+        None | Some(Value::Null) => {}
         Some(Value::String(k)) if *k == t.kind => {}
         Some(Value::String(k)) => {
             return Err(ApiError::bad_request(format!(
@@ -237,38 +234,48 @@ pub(crate) fn checked_object(body: &Value, t: &ResourceType) -> Result<Value, Ap
         Some(other) => return Err(wrong_type("kind", other, "string")),
     }
     match map.get("metadata") {
-        None | Some(Value::Null) => {
-            meta_mut(&mut obj);
-        }
-        Some(Value::Object(m)) => {
-            let mut m = m.clone();
-            m.retain(|_, v| !v.is_null());
-            check_meta(&m)?;
-            obj["metadata"] = Value::Object(m);
-        }
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) => check_meta(m)?,
         Some(other) => return Err(wrong_type("metadata", other, "v1.ObjectMeta")),
     }
-    Ok(obj)
+    // Every check passed: one deep copy of the body (the hot write path clones nothing else).
+    let mut obj = map.clone();
+    if obj.get("apiVersion").is_none_or(Value::is_null) {
+        obj.insert("apiVersion".into(), Value::String(api_version));
+    }
+    if obj.get("kind").is_none_or(Value::is_null) {
+        obj.insert("kind".into(), Value::String(t.kind.clone()));
+    }
+    match obj.get_mut("metadata") {
+        Some(Value::Object(m)) => m.retain(|_, v| !v.is_null()),
+        _ => {
+            obj.insert("metadata".into(), Value::Object(Map::new()));
+        }
+    }
+    Ok(Value::Object(obj))
 }
 
+/// The types of the `metadata` fields the server reads (null fields are ignored).
 fn check_meta(m: &Map<String, Value>) -> Result<(), ApiError> {
     let path = |f: &str| format!("ObjectMeta.metadata.{f}");
+    // Null fields count as absent (they are dropped from the stored object).
+    let get = |f: &str| m.get(f).filter(|v| !v.is_null());
     for f in META_STRINGS {
-        if let Some(v) = m.get(*f) {
+        if let Some(v) = get(f) {
             if !v.is_string() {
                 return Err(wrong_type(&path(f), v, "string"));
             }
         }
     }
     for f in META_INTEGERS {
-        if let Some(v) = m.get(*f) {
+        if let Some(v) = get(f) {
             if v.as_i64().is_none() {
                 return Err(wrong_type(&path(f), v, "int64"));
             }
         }
     }
     for f in META_STRING_MAPS {
-        if let Some(v) = m.get(*f) {
+        if let Some(v) = get(f) {
             let Some(obj) = v.as_object() else {
                 return Err(wrong_type(&path(f), v, "map[string]string"));
             };
@@ -277,13 +284,13 @@ fn check_meta(m: &Map<String, Value>) -> Result<(), ApiError> {
             }
         }
     }
-    if let Some(v) = m.get("finalizers") {
+    if let Some(v) = get("finalizers") {
         let ok = v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
         if !ok {
             return Err(wrong_type(&path("finalizers"), v, "[]string"));
         }
     }
-    if let Some(v) = m.get("managedFields") {
+    if let Some(v) = get("managedFields") {
         let ok = v.as_array().is_some_and(|a| a.iter().all(Value::is_object));
         if !ok {
             return Err(wrong_type(
@@ -293,7 +300,7 @@ fn check_meta(m: &Map<String, Value>) -> Result<(), ApiError> {
             ));
         }
     }
-    if let Some(v) = m.get("ownerReferences") {
+    if let Some(v) = get("ownerReferences") {
         let Some(refs) = v.as_array() else {
             return Err(wrong_type(
                 &path("ownerReferences"),
