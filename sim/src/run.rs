@@ -43,7 +43,12 @@ pub fn run(scenario: &Scenario, seed: u64, keep_history: bool) -> RunReport {
 }
 
 /// Runs `scenario` with `seed` under fault profile `faults`.
-pub fn run_with(scenario: &Scenario, seed: u64, keep_history: bool, faults: FaultProfile) -> RunReport {
+pub fn run_with(
+    scenario: &Scenario,
+    seed: u64,
+    keep_history: bool,
+    faults: FaultProfile,
+) -> RunReport {
     let recorder = Recorder::with_retention(keep_history);
     // The scenario's config draws come first from their own stream, so adding a host never
     // shifts the world settings of a seed.

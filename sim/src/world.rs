@@ -70,7 +70,9 @@ impl std::str::FromStr for FaultProfile {
             "none" => Ok(Self::None),
             "default" => Ok(Self::Default),
             "swarm" => Ok(Self::Swarm),
-            _ => Err(format!("invalid fault profile {s:?}: expected none, default or swarm")),
+            _ => Err(format!(
+                "invalid fault profile {s:?}: expected none, default or swarm"
+            )),
         }
     }
 }
@@ -234,7 +236,12 @@ impl World {
                     FaultAction::Crash(..) => "crash",
                     _ => "fault",
                 };
-                format!("{}.{:03}s {verb} {}", t.as_secs(), t.subsec_millis(), a.text())
+                format!(
+                    "{}.{:03}s {verb} {}",
+                    t.as_secs(),
+                    t.subsec_millis(),
+                    a.text()
+                )
             })
             .collect()
     }

@@ -6,6 +6,7 @@ use super::{scenario, SeedRange, Shard, EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
 use clap::Args;
 use kubesim::run::{self, RunReport};
 use kubesim::scenario::{Expectation, Scenario};
+use kubesim::world::FaultProfile;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -33,6 +34,9 @@ pub struct ExploreArgs {
     /// Run each seed twice and count differing histories as violations.
     #[arg(long)]
     check_determinism: bool,
+    /// Fault profile: none, default (every kind on), swarm (the seed draws which kinds are on).
+    #[arg(long, default_value = "swarm")]
+    faults: FaultProfile,
 }
 
 /// One scenario's sweep.
@@ -41,6 +45,7 @@ struct Row {
     seeds: u64,
     failing: Vec<RunReport>,
     seconds: f64,
+    faults: FaultProfile,
 }
 
 impl Row {
@@ -101,7 +106,7 @@ pub fn explore(a: ExploreArgs) -> u8 {
             .filter(|(pos, _)| shard.is_none_or(|s| s.owns(*pos as u64)))
             .map(|(_, seed)| seed)
             .collect();
-        rows.push(sweep(sc, &seeds, jobs, a.check_determinism));
+        rows.push(sweep(sc, &seeds, jobs, a.check_determinism, a.faults));
     }
     print_table(&rows);
     if rows.iter().all(Row::met) {
@@ -111,7 +116,13 @@ pub fn explore(a: ExploreArgs) -> u8 {
     }
 }
 
-fn sweep(sc: Scenario, seeds: &[u64], jobs: usize, check_determinism: bool) -> Row {
+fn sweep(
+    sc: Scenario,
+    seeds: &[u64],
+    jobs: usize,
+    check_determinism: bool,
+    faults: FaultProfile,
+) -> Row {
     let bar = indicatif::ProgressBar::new(seeds.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -134,10 +145,10 @@ fn sweep(sc: Scenario, seeds: &[u64], jobs: usize, check_determinism: bool) -> R
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&seed) = seeds.get(i) else { return };
                 let report = if check_determinism {
-                    match run::check_determinism(&sc, seed) {
+                    match run::check_determinism_with(&sc, seed, faults) {
                         Ok(r) => r,
                         Err(d) => {
-                            let mut r = run::run(&sc, seed, false);
+                            let mut r = run::run_with(&sc, seed, false, faults);
                             r.violations.push(kubesim::oracle::Violation {
                                 oracle: "determinism",
                                 time_us: 0,
@@ -148,7 +159,7 @@ fn sweep(sc: Scenario, seeds: &[u64], jobs: usize, check_determinism: bool) -> R
                         }
                     }
                 } else {
-                    run::run(&sc, seed, true)
+                    run::run_with(&sc, seed, true, faults)
                 };
                 if !report.held() {
                     let mut r = report;
@@ -167,6 +178,7 @@ fn sweep(sc: Scenario, seeds: &[u64], jobs: usize, check_determinism: bool) -> R
         seeds: seeds.len() as u64,
         failing,
         seconds: started.elapsed().as_secs_f64(),
+        faults,
     }
 }
 
@@ -195,10 +207,16 @@ fn print_table(rows: &[Row]) {
         match r.failing.first() {
             Some(f) => {
                 println!("\n{}: seed {} violated:", r.scenario.name, f.seed);
+                if !f.faults.is_empty() {
+                    println!("  faults: {}", f.faults.join("; "));
+                }
                 for v in &f.violations {
                     println!("  {v}");
                 }
-                println!("  replay: {}", replay_command(r.scenario.name, f.seed));
+                println!(
+                    "  replay: {}",
+                    replay_command(r.scenario.name, f.seed, r.faults)
+                );
             }
             None => println!(
                 "\n{}: expected to be {} but no seed was caught",

@@ -4,6 +4,7 @@ use super::{parse_seed, scenario, EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
 use clap::Args;
 use kubesim::history;
 use kubesim::run::{self, RunReport};
+use kubesim::world::FaultProfile;
 use std::path::PathBuf;
 
 /// Arguments of `kubesim run`.
@@ -14,6 +15,9 @@ pub struct RunArgs {
     /// The seed (decimal or 0x hex).
     #[arg(long, default_value = "0", value_parser = parse_seed)]
     seed: u64,
+    /// Fault profile: none, default (every kind on), swarm (the seed draws which kinds are on).
+    #[arg(long, default_value = "swarm")]
+    faults: FaultProfile,
     /// Also write the history to FILE as JSON Lines.
     #[arg(long, value_name = "FILE")]
     history: Option<PathBuf>,
@@ -33,6 +37,9 @@ pub struct ReplayArgs {
     /// The seed to replay (decimal or 0x hex).
     #[arg(long, value_parser = parse_seed)]
     seed: u64,
+    /// Fault profile of the run being replayed.
+    #[arg(long, default_value = "swarm")]
+    faults: FaultProfile,
     /// Print every history line (default: the last 40 lines and the verdict).
     #[arg(long)]
     trace: bool,
@@ -42,11 +49,16 @@ pub struct ReplayArgs {
 }
 
 /// The one-line command that reruns a seed of a built-in scenario.
-pub fn replay_command(scenario: &str, seed: u64) -> String {
-    format!("kubesim replay {scenario} --seed {seed} --trace")
+pub fn replay_command(scenario: &str, seed: u64, faults: FaultProfile) -> String {
+    let profile = match faults {
+        FaultProfile::Swarm => String::new(),
+        FaultProfile::Default => " --faults default".into(),
+        FaultProfile::None => " --faults none".into(),
+    };
+    format!("kubesim replay {scenario} --seed {seed}{profile} --trace")
 }
 
-fn verdict(report: &RunReport) -> u8 {
+fn verdict(report: &RunReport, faults: FaultProfile) -> u8 {
     println!(
         "scenario {} seed {}: {} events, {:.3}s simulated, history hash {:016x}",
         report.scenario,
@@ -55,6 +67,11 @@ fn verdict(report: &RunReport) -> u8 {
         report.sim_time_us as f64 / 1e6,
         report.hash
     );
+    if report.faults.is_empty() {
+        println!("faults ({faults:?}): none drawn");
+    } else {
+        println!("faults ({faults:?}): {}", report.faults.join("; "));
+    }
     if report.held() {
         println!("held");
         return EXIT_OK;
@@ -62,7 +79,10 @@ fn verdict(report: &RunReport) -> u8 {
     for v in &report.violations {
         println!("VIOLATION {v}");
     }
-    println!("replay: {}", replay_command(report.scenario, report.seed));
+    println!(
+        "replay: {}",
+        replay_command(report.scenario, report.seed, faults)
+    );
     EXIT_VIOLATION
 }
 
@@ -76,7 +96,7 @@ pub fn run(a: RunArgs) -> u8 {
         }
     };
     let report = if a.check_determinism {
-        match run::check_determinism(&sc, a.seed) {
+        match run::check_determinism_with(&sc, a.seed, a.faults) {
             Ok(r) => r,
             Err(d) => {
                 eprintln!("determinism check failed: {d}");
@@ -84,7 +104,7 @@ pub fn run(a: RunArgs) -> u8 {
             }
         }
     } else {
-        run::run(&sc, a.seed, true)
+        run::run_with(&sc, a.seed, true, a.faults)
     };
     if a.json {
         print!("{}", history::to_json_lines(&report.events));
@@ -100,7 +120,7 @@ pub fn run(a: RunArgs) -> u8 {
     if a.check_determinism {
         println!("determinism: two runs, identical histories");
     }
-    verdict(&report)
+    verdict(&report, a.faults)
 }
 
 /// `kubesim replay`.
@@ -112,7 +132,7 @@ pub fn replay(a: ReplayArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let report = run::run(&sc, a.seed, true);
+    let report = run::run_with(&sc, a.seed, true, a.faults);
     let shown: Vec<_> = report
         .events
         .iter()
@@ -128,5 +148,5 @@ pub fn replay(a: ReplayArgs) -> u8 {
         println!("... {tail} earlier events (use --trace for all)");
     }
     print!("{}", history::to_text(&shown[tail..]));
-    verdict(&report)
+    verdict(&report, a.faults)
 }
