@@ -107,6 +107,8 @@ pub enum FaultAction {
     Restart(String),
     /// Compact storage up to its current revision (etcd compaction).
     Compact,
+    /// Stop the API errors, slow responses and watch drops the replicas inject.
+    HealApiFaults,
 }
 
 impl FaultAction {
@@ -117,6 +119,7 @@ impl FaultAction {
             Self::Repair(a, b) => format!("partition {a} {b}"),
             Self::Crash(h) | Self::Restart(h) => h.clone(),
             Self::Compact => "compact".into(),
+            Self::HealApiFaults => "api-faults".into(),
         }
     }
 }
@@ -231,7 +234,7 @@ impl World {
             .iter()
             .map(|(t, a)| {
                 let verb = match a {
-                    FaultAction::Repair(..) => "heal",
+                    FaultAction::Repair(..) | FaultAction::HealApiFaults => "heal",
                     FaultAction::Restart(..) => "restart",
                     FaultAction::Crash(..) => "crash",
                     _ => "fault",
@@ -272,6 +275,10 @@ impl World {
                 FaultAction::Restart(h) => {
                     self.sim.bounce(h.as_str());
                     kubesim_model::EventKind::Restart { target: text }
+                }
+                FaultAction::HealApiFaults => {
+                    self.cluster.heal_replica_faults();
+                    kubesim_model::EventKind::Heal { text }
                 }
                 FaultAction::Compact => {
                     let rev = self.cluster.state().revision();

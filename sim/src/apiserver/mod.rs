@@ -6,7 +6,9 @@
 //! - [`replica`]: one API server replica as a turmoil host: a watch cache that trails storage by
 //!   its lag, and the HTTP front (`crate::http`) on port [`API_PORT`].
 //! - [`gc`]: the garbage collector of kube-controller-manager, as its own host.
+//! - [`faults`]: API errors, slow responses and watch drops a replica injects.
 
+pub mod faults;
 pub mod gc;
 pub mod replica;
 
@@ -56,6 +58,8 @@ pub struct Cluster {
     /// Settings.
     pub config: ClusterConfig,
     next_watcher: AtomicU64,
+    replica_faults: Mutex<faults::ReplicaFaults>,
+    replica_faults_healed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Cluster {
@@ -69,6 +73,8 @@ impl Cluster {
             recorder,
             config,
             next_watcher: AtomicU64::new(0),
+            replica_faults: Mutex::new(faults::ReplicaFaults::default()),
+            replica_faults_healed: Arc::default(),
         })
     }
 
@@ -80,6 +86,36 @@ impl Cluster {
     /// Follows storage's revision.
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
         self.revision.subscribe()
+    }
+
+    /// Sets what replicas inject from their next (re)start on (scenarios call it in setup).
+    pub fn set_replica_faults(&self, f: faults::ReplicaFaults) {
+        *self
+            .replica_faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = f;
+    }
+
+    /// What replicas inject.
+    pub fn replica_faults(&self) -> faults::ReplicaFaults {
+        self.replica_faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// An injector for replica `index` that stops when [`Cluster::heal_replica_faults`] is called.
+    pub fn injector(&self, index: u64) -> faults::Injector {
+        faults::Injector::new(
+            self.replica_faults(),
+            index,
+            self.replica_faults_healed.clone(),
+        )
+    }
+
+    /// Stops every replica's injection, now and after restarts.
+    pub fn heal_replica_faults(&self) {
+        self.replica_faults_healed.store(true, Ordering::Relaxed);
     }
 
     /// A new watcher id, unique in the run.

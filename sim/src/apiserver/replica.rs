@@ -5,6 +5,7 @@
 //! etcd), and the accept loop, which serves each connection with hyper's HTTP/1.1 server and the
 //! handler in `crate::http`. Everything here is rebuilt when the host restarts; storage is not.
 
+use super::faults::Injector;
 use super::{Cluster, API_PORT};
 use crate::api::WatchCache;
 use crate::http;
@@ -21,6 +22,8 @@ pub struct Replica {
     pub cluster: Arc<Cluster>,
     cache: Mutex<WatchCache>,
     cache_revision: tokio::sync::watch::Sender<u64>,
+    /// What this replica injects.
+    pub faults: Injector,
 }
 
 impl Replica {
@@ -47,7 +50,14 @@ pub async fn run(cluster: Arc<Cluster>, name: String, lag: Duration) -> turmoil:
         WatchCache::new(&st, cluster.config.watch_cache_capacity)
     };
     let (cache_revision, _) = tokio::sync::watch::channel(cache.revision());
+    let index = name
+        .rsplit('-')
+        .next()
+        .and_then(|i| i.parse().ok())
+        .unwrap_or(0);
+    let faults = cluster.injector(index);
     let replica = Arc::new(Replica {
+        faults,
         name,
         cluster,
         cache: Mutex::new(cache),

@@ -92,7 +92,27 @@ where
     if request.verb == Verb::Watch {
         return watch::start(replica, conn, request).await;
     }
-    let result = serve(replica, &request);
+    if let Some(d) = replica.faults.delay() {
+        recorder.record(
+            &replica.name,
+            EventKind::Fault {
+                text: format!("slow c{conn} {}ms", d.as_millis()),
+            },
+        );
+        tokio::time::sleep(d).await;
+    }
+    let result = match replica.faults.error_for(request.verb) {
+        Some(e) => {
+            recorder.record(
+                &replica.name,
+                EventKind::Fault {
+                    text: format!("inject c{conn} {} {}", e.code(), e.reason),
+                },
+            );
+            Err(e)
+        }
+        None => serve(replica, &request),
+    };
     let code = match (&result, request.verb) {
         (Ok(_), Verb::Create) => 201,
         (Ok(_), _) => 200,

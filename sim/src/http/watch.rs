@@ -176,8 +176,12 @@ async fn stream(
                 let polled = replica.cache().poll(&mut cursor);
                 match polled {
                     Ok(events) => {
+                        let sent_any = !events.is_empty();
                         if !send(&replica, watcher, &tx, events).await {
                             return close("client gone");
+                        }
+                        if sent_any && replica.faults.drop_watch() {
+                            return close("dropped (injected)");
                         }
                     }
                     Err(e) => {

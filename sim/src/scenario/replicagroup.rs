@@ -3,11 +3,12 @@
 //! Two API server replicas, one controller replica, one workload client that creates three
 //! `ReplicaGroup`s, scales them and deletes one during the fault phase. Faults drawn from the seed
 //! (each on or off, swarm style): partitions between the controller and a replica, API server
-//! replica restarts (which also drop every watch on them), a controller crash and restart, and
-//! etcd compactions. Everything heals at [`HEAL_AT`]; the run ends at [`END_AT`], and the
+//! replica restarts (which also drop every watch on them), a controller crash and restart, etcd
+//! compactions, and injected API errors (429/500/504/409), slow responses and watch drops. Everything heals at [`HEAL_AT`]; the run ends at [`END_AT`], and the
 //! `converges` oracle requires storage to match every group's desired state by then.
 
 use super::{Expectation, Scenario};
+use crate::apiserver::faults::ReplicaFaults;
 use crate::observe::HostObserver;
 use crate::oracle::{self, Violation};
 use crate::transport::{self, Target};
@@ -221,6 +222,37 @@ fn draw_faults(world: &mut World) {
             let t = at(&mut rng, 1_000, 35_000);
             world.schedule(t, FaultAction::Compact);
         }
+    }
+    // What the API server replicas inject until HEAL_AT.
+    let mut api = ReplicaFaults {
+        seed: rng.random(),
+        ..ReplicaFaults::default()
+    };
+    if profile.enabled(&mut rng) {
+        api.error_rate = rng.random_range(0.01..0.1);
+    }
+    if profile.enabled(&mut rng) {
+        api.slow_rate = rng.random_range(0.01..0.1);
+        api.slow_max = Duration::from_millis(rng.random_range(100..3_000));
+    }
+    if profile.enabled(&mut rng) {
+        api.watch_drop_rate = rng.random_range(0.01..0.2);
+    }
+    if !api.is_none() {
+        world.recorder.record(
+            "sim",
+            kubesim_model::EventKind::Fault {
+                text: format!(
+                    "api errors={:.3} slow={:.3} up to {}ms watch-drops={:.3}",
+                    api.error_rate,
+                    api.slow_rate,
+                    api.slow_max.as_millis(),
+                    api.watch_drop_rate
+                ),
+            },
+        );
+        world.cluster.set_replica_faults(api);
+        world.schedule(HEAL_AT, FaultAction::HealApiFaults);
     }
 }
 
