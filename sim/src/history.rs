@@ -61,14 +61,9 @@ impl Recorder {
             host: host.to_string(),
             kind,
         };
-        if let Some(last) = inner.events.last() {
-            assert!(
-                last.time_us <= event.time_us,
-                "invariant: history time never goes backwards ({} then {})",
-                last.time_us,
-                event.time_us
-            );
-        }
+        // Times are each host's clock: turmoil polls hosts one after another within a tick and
+        // a host woken mid-tick reads a later time, so times between hosts of one tick may
+        // interleave. The order of lines is the order things happened.
         inner.hasher.push(&event);
         if inner.keep {
             inner.events.push(event);

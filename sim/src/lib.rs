@@ -3,6 +3,7 @@
 //! Deterministic simulation testing for Kubernetes controllers.
 //!
 //! - [`api`]: the API server core, a pure state machine with Kubernetes REST semantics.
+//! - [`buggify`]: BUGGIFY fault points for code under test (`kubesim::buggify!()`).
 //! - [`apiserver`]: shared storage and API server replicas as turmoil hosts.
 //! - [`http`]: the HTTP front of a replica (REST paths, status errors, watch streams).
 //! - [`transport`]: a real `kube::Client` over turmoil's simulated TCP.
@@ -20,6 +21,7 @@
 
 pub mod api;
 pub mod apiserver;
+pub mod buggify;
 pub mod clock;
 pub mod clockskew;
 pub mod history;

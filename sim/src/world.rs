@@ -294,6 +294,8 @@ impl World {
     /// between steps. A host error, or running past the configured duration, is an `Err` with
     /// turmoil's message.
     pub fn run(&mut self) -> Result<(), String> {
+        let buggify_seed = self.fork_seed();
+        let _buggify = crate::buggify::activate(buggify_seed, self.recorder.clone());
         loop {
             self.recorder.set_harness_time(self.sim.elapsed());
             self.apply_due_faults();
