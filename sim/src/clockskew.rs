@@ -175,10 +175,16 @@ impl ClockSkew {
 }
 
 /// A [`Clock`] following a [`ClockSkew`] from the moment it is made (make it inside the host).
+///
+/// Sleeps end on a multiple of the clock's resolution (host time since its creation), 1 ms by
+/// default: set it to turmoil's tick so every wake-up falls on a tick boundary. (A host that wakes
+/// inside a tick records events stamped later than those of hosts polled after it in the same
+/// tick, which the history recorder rejects as time going backwards.)
 #[derive(Debug, Clone)]
 pub struct SkewedClock {
     skew: ClockSkew,
     start: Instant,
+    resolution: Duration,
 }
 
 impl SkewedClock {
@@ -188,7 +194,15 @@ impl SkewedClock {
         Self {
             skew,
             start: Instant::now(),
+            resolution: Duration::from_millis(1),
         }
+    }
+
+    /// Rounds sleep ends up to multiples of `resolution` (not zero).
+    pub fn with_resolution(mut self, resolution: Duration) -> Self {
+        assert!(!resolution.is_zero(), "a clock resolution is positive");
+        self.resolution = resolution;
+        self
     }
 
     /// The plan this clock follows.
@@ -208,7 +222,10 @@ impl Clock for SkewedClock {
 
     fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
         let target = self.local_elapsed() + d;
-        let wake = self.start + self.skew.host_time_of(target);
+        let host = self.skew.host_time_of(target).as_nanos();
+        let step = self.resolution.as_nanos();
+        let rounded = host.div_ceil(step) * step;
+        let wake = self.start + Duration::from_nanos(u64::try_from(rounded).unwrap_or(u64::MAX));
         Box::pin(tokio::time::sleep_until(wake))
     }
 
