@@ -53,7 +53,9 @@ pub fn fire(file: &'static str, line: u32) -> bool {
             return false;
         };
         let State { rng, enabled, .. } = st;
-        let on = *enabled.entry((file, line)).or_insert_with(|| rng.random_bool(0.25));
+        let on = *enabled
+            .entry((file, line))
+            .or_insert_with(|| rng.random_bool(0.25));
         let fired = on && st.rng.random_bool(0.25);
         if fired {
             st.recorder.record(
@@ -91,11 +93,16 @@ mod tests {
             (0..400).map(|_| fire("x.rs", 1)).collect::<Vec<_>>()
         };
         // Find a seed whose point is enabled.
-        let seed = (0..64).find(|s| fires(*s).iter().any(|f| *f)).expect("some seed enables it");
+        let seed = (0..64)
+            .find(|s| fires(*s).iter().any(|f| *f))
+            .expect("some seed enables it");
         let a = fires(seed);
         assert_eq!(a, fires(seed), "the same seed fires the same way");
         let n = a.iter().filter(|f| **f).count();
         assert!((50..150).contains(&n), "{n} of 400");
-        assert!((0..1000).all(|_| !fire("x.rs", 1)), "off again after the run");
+        assert!(
+            (0..1000).all(|_| !fire("x.rs", 1)),
+            "off again after the run"
+        );
     }
 }

@@ -6,8 +6,10 @@
 //!
 //! - [`api_smoke`]: two replicas, three clients doing concurrent writes and a watch.
 //! - [`replicagroup`]: the reference controller under faults; must converge.
+//! - [`pitfalls`]: the pitfall catalogue, buggy and fixed controller pairs.
 
 pub mod api_smoke;
+pub mod pitfalls;
 pub mod replicagroup;
 
 use crate::oracle::Violation;
@@ -54,7 +56,9 @@ pub struct Scenario {
 
 /// Every built-in scenario, in listing order.
 pub fn builtins() -> Vec<Scenario> {
-    vec![api_smoke::scenario(), replicagroup::scenario()]
+    let mut all = vec![api_smoke::scenario(), replicagroup::scenario()];
+    all.extend(pitfalls::scenarios());
+    all
 }
 
 /// The built-in scenario called `name`.

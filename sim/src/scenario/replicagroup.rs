@@ -46,7 +46,7 @@ pub fn scenario() -> Scenario {
     }
 }
 
-fn config(rng: &mut ChaCha8Rng) -> WorldConfig {
+pub(crate) fn config(rng: &mut ChaCha8Rng) -> WorldConfig {
     WorldConfig {
         replicas: 2,
         latency_min: Duration::from_micros(rng.random_range(100..=2_000)),
@@ -95,11 +95,17 @@ pub fn add_controller(world: &mut World, name: &str) {
 }
 
 fn setup(world: &mut World) {
+    setup_with(world, |w| add_controller(w, CONTROLLER));
+}
+
+/// The scenario's world with the controller `add` puts on host [`CONTROLLER`]: the custom
+/// resource, the workload client and the fault plan.
+pub(crate) fn setup_with(world: &mut World, add: impl FnOnce(&mut World)) {
     world
         .cluster
         .state()
         .register(ResourceType::of_custom::<ReplicaGroup>(true));
-    add_controller(world, CONTROLLER);
+    add(world);
     let workload_seed = world.fork_seed();
     let replicas = world.replicas.len();
     let target = Target::Any {
@@ -256,7 +262,7 @@ fn draw_faults(world: &mut World) {
     }
 }
 
-fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
+pub(crate) fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
     let mut out = oracle::watch_ordered(history);
     out.extend(oracle::no_concurrent_reconcile(history));
     let objects = world.cluster.state().objects();

@@ -1,0 +1,307 @@
+//! The pitfall catalogue (DESIGN.md): classic controller bugs, each as a scenario pair: `NAME`, the
+//! natural mistake, expected to be caught by a named oracle, and `NAME-fixed`, the idiomatic fix,
+//! expected to hold. Both run the `replicagroup` world (workload, faults, `converges` oracle) with
+//! a variant of the reference controller, written with the same public API a user has.
+//!
+//! | pair | the mistake | caught by |
+//! |---|---|---|
+//! | `worker-leak` | a background loop with no exit on shutdown | `no-leaked-tasks` |
+//! | `spawn-per-event` | a reconcile spawned per event, bypassing the workqueue | `no-concurrent-reconcile` |
+//! | `finalizer-stuck` | finalizer removal left to an event that is never watched | `converges` |
+
+use super::replicagroup::{self, CONTROLLER};
+use super::{Expectation, Scenario};
+use crate::observe::HostObserver;
+use crate::oracle::Violation;
+use crate::transport::{self, Target};
+use crate::world::World;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, DeleteParams, ListParams};
+use kube::{Resource, ResourceExt};
+use kubesim_controller::reference::{self, ReplicaGroup, GROUP_LABEL};
+use kubesim_controller::{
+    check_leaks, default_error_policy, Action, CancelReason, Change, Context, Controller,
+    ControllerConfig, Informer, InformerConfig, ObjectRef,
+};
+use kubesim_model::{EventKind, HistoryEvent};
+use rand::SeedableRng;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// When the pitfall controllers are told to stop (after convergence had time to happen).
+const STOP_AT: Duration = Duration::from_secs(80);
+
+/// Every pitfall scenario, buggy then fixed, pair by pair.
+pub fn scenarios() -> Vec<Scenario> {
+    let pair = |name: &'static str,
+                fixed: &'static str,
+                summary: &'static str,
+                fixed_summary: &'static str,
+                oracle: &'static str,
+                buggy_setup: fn(&mut World),
+                fixed_setup: fn(&mut World)| {
+        [
+            Scenario {
+                name,
+                summary,
+                expectation: Expectation::Caught(oracle),
+                seeds: 20,
+                config: replicagroup::config,
+                setup: buggy_setup,
+                check,
+            },
+            Scenario {
+                name: fixed,
+                summary: fixed_summary,
+                expectation: Expectation::Holds,
+                seeds: 20,
+                config: replicagroup::config,
+                setup: fixed_setup,
+                check,
+            },
+        ]
+    };
+    let mut out = Vec::new();
+    out.extend(pair(
+        "worker-leak",
+        "worker-leak-fixed",
+        "pitfall 1: a status refresher loop with no exit on shutdown leaks its task",
+        "pitfall 1 fixed: the loop exits when the stop context ends",
+        "no-leaked-tasks",
+        |w| setup(w, Variant::Leak { fixed: false }),
+        |w| setup(w, Variant::Leak { fixed: true }),
+    ));
+    out.extend(pair(
+        "spawn-per-event",
+        "spawn-per-event-fixed",
+        "pitfall 3: a reconcile task spawned per watch event, bypassing the workqueue",
+        "pitfall 3 fixed: events go through the workqueue (Controller)",
+        "no-concurrent-reconcile",
+        |w| setup(w, Variant::SpawnPerEvent),
+        |w| setup(w, Variant::Reference),
+    ));
+    out.extend(pair(
+        "finalizer-stuck",
+        "finalizer-stuck-fixed",
+        "pitfall 13: the finalizer waits for a pod event the controller never watches",
+        "pitfall 13 fixed: the controller owns its pods, so their deletion requeues the group",
+        "converges",
+        |w| setup(w, Variant::FinalizerStuck { owns: false }),
+        |w| setup(w, Variant::FinalizerStuck { owns: true }),
+    ));
+    out
+}
+
+#[derive(Clone, Copy)]
+enum Variant {
+    Reference,
+    Leak { fixed: bool },
+    SpawnPerEvent,
+    FinalizerStuck { owns: bool },
+}
+
+fn setup(world: &mut World, v: Variant) {
+    replicagroup::setup_with(world, |w| add(w, v));
+}
+
+fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
+    let mut out = replicagroup::check(world, history);
+    out.extend(no_leaked_tasks(history));
+    out
+}
+
+/// `no-leaked-tasks`: the runtime reported tasks alive after its shutdown.
+pub fn no_leaked_tasks(history: &[HistoryEvent]) -> Vec<Violation> {
+    history
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Runtime { text } if text.starts_with("leak ") => Some(Violation {
+                oracle: "no-leaked-tasks",
+                time_us: e.time_us,
+                event_id: Some(e.id),
+                message: format!("{} on {}", text, e.host),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+fn add(world: &mut World, v: Variant) {
+    let replicas = world.replicas.len();
+    let seed = world.fork_seed();
+    let recorder = world.recorder.clone();
+    world.sim.host(CONTROLLER, move || {
+        let recorder = recorder.clone();
+        async move {
+            let client =
+                transport::client(CONTROLLER, Target::Any { replicas, seed }, recorder.clone());
+            let observer = HostObserver::shared(recorder, CONTROLLER);
+            let stop = Context::background();
+            {
+                let stop = stop.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(tokio::time::Instant::now() + STOP_AT).await;
+                    stop.cancel(CancelReason::Shutdown);
+                });
+            }
+            let config = ControllerConfig {
+                name: "replicagroup".into(),
+                seed,
+                informer: InformerConfig {
+                    watch_timeout: Duration::from_secs(60),
+                    ..InformerConfig::default()
+                },
+                reconcile_timeout: Some(Duration::from_secs(10)),
+                shutdown_grace: Duration::from_secs(2),
+                ..ControllerConfig::default()
+            };
+            let groups = Api::<ReplicaGroup>::all(client.clone());
+            let pods = Api::<Pod>::all(client.clone());
+            let data = Arc::new(reference::Data { client });
+            if let Variant::SpawnPerEvent = v {
+                spawn_per_event(groups, data, observer, seed, stop).await;
+                return Ok(());
+            }
+            let mut controller = Controller::new(groups, config).observer(observer.clone());
+            let owns = !matches!(v, Variant::FinalizerStuck { owns: false });
+            if owns {
+                controller = controller.owns(pods, InformerConfig::default());
+            }
+            let tasks = controller.tasks();
+            let before = tasks.live();
+            if let Variant::Leak { fixed } = v {
+                let stop = stop.clone();
+                tasks.spawn("status-refresher", async move {
+                    loop {
+                        if fixed {
+                            if stop
+                                .run(tokio::time::sleep(Duration::from_secs(5)))
+                                .await
+                                .is_err()
+                            {
+                                return;
+                            }
+                        } else {
+                            // The mistake: nothing here ever looks at `stop`.
+                            tokio::time::sleep(Duration::from_secs(5)).await;
+                        }
+                    }
+                });
+            }
+            let run = async {
+                match v {
+                    Variant::FinalizerStuck { .. } => {
+                        controller
+                            .run(finalizer_stuck, default_error_policy, data, stop.clone())
+                            .await
+                    }
+                    _ => {
+                        controller
+                            .run(
+                                reference::reconcile,
+                                default_error_policy,
+                                data,
+                                stop.clone(),
+                            )
+                            .await
+                    }
+                }
+            };
+            // A controller whose tasks never end never returns from `run`: bound the wait.
+            let _ = tokio::time::timeout(STOP_AT + Duration::from_secs(5), run).await;
+            if let Err(leak) = check_leaks(&before, &tasks.live()) {
+                observer.record(EventKind::Runtime {
+                    text: format!("leak {}", leak.leaked.join(",")),
+                });
+            }
+            std::future::pending::<()>().await;
+            Ok(())
+        }
+    });
+}
+
+/// Pitfall 3: every event spawns its own reconcile, so two reconciles of one group can run at once.
+async fn spawn_per_event(
+    groups: Api<ReplicaGroup>,
+    data: Arc<reference::Data>,
+    observer: kubesim_controller::SharedObserver,
+    seed: u64,
+    stop: Context,
+) {
+    let rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let informer = Informer::new(
+        groups,
+        InformerConfig::default(),
+        Box::new(rng),
+        observer.clone(),
+    );
+    informer
+        .run(stop, move |change| {
+            if let Change::Apply(g) = change {
+                let (data, observer) = (data.clone(), observer.clone());
+                // The mistake: no workqueue, no per-key exclusion, no bound on concurrency.
+                tokio::spawn(async move {
+                    let key = ObjectRef::of(g.as_ref()).to_string();
+                    observer.record(EventKind::ReconcileBegin {
+                        key: key.clone(),
+                        attempt: 1,
+                    });
+                    let started = tokio::time::Instant::now();
+                    let r = reference::reconcile(g, Context::background(), data).await;
+                    observer.record(EventKind::ReconcileEnd {
+                        key,
+                        attempt: 1,
+                        outcome: if r.is_ok() {
+                            "ok".into()
+                        } else {
+                            "error".into()
+                        },
+                        duration_us: started.elapsed().as_micros() as u64,
+                    });
+                });
+            }
+        })
+        .await;
+}
+
+fn is_code(e: &kube::Error, code: u16) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == code)
+}
+
+/// Pitfall 13: on deletion, delete the pods and return, expecting the pods' deletion to bring the
+/// group back; remove the finalizer only when no pod is left.
+async fn finalizer_stuck(
+    group: Arc<ReplicaGroup>,
+    ctx: Context,
+    data: Arc<reference::Data>,
+) -> Result<Action, reference::Error> {
+    if group.meta().deletion_timestamp.is_none() {
+        return reference::reconcile(group, ctx, data).await;
+    }
+    let ns = group.namespace().unwrap_or_else(|| "default".into());
+    let name = group.name_any();
+    let pods: Api<Pod> = Api::namespaced(data.client.clone(), &ns);
+    let existing = pods
+        .list(&ListParams::default().labels(&format!("{GROUP_LABEL}={name}")))
+        .await
+        .map_err(|source| reference::Error::Api {
+            what: "list pods".into(),
+            source,
+        })?
+        .items;
+    if existing.is_empty() {
+        return reference::reconcile(group, ctx, data).await;
+    }
+    for p in &existing {
+        match pods.delete(&p.name_any(), &DeleteParams::default()).await {
+            Err(e) if !is_code(&e, 404) => {
+                return Err(reference::Error::Api {
+                    what: "delete pod".into(),
+                    source: e,
+                })
+            }
+            _ => {}
+        }
+    }
+    Ok(Action::await_change())
+}
