@@ -9,18 +9,17 @@
 //! oracle ([`kubesim::single_writer::check`]) can walk every lease update and write.
 
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::api::Api;
 use kubesim::api::StoreConfig;
 use kubesim::apiserver::ClusterConfig;
-use kubesim::clockskew::{ClockSkew, SkewedClock};
+use kubesim::clockskew::ClockSkew;
 use kubesim::history::{self, Recorder};
-use kubesim::observe::HostObserver;
-use kubesim::single_writer::{self, Violation, WRITER_ANNOTATION};
+use kubesim::scenario::split_brain::add_replica;
+use kubesim::single_writer::{self, Violation};
 use kubesim::transport::{self, Target};
 use kubesim::world::{World, WorldConfig};
-use kubesim_controller::leader::{run_while_leading, Clock, LeaderElectionConfig, LeaderElector};
-use kubesim_controller::{ConfigError, Context};
+use kubesim_controller::leader::{LeaderElectionConfig, LeaderElector};
+use kubesim_controller::ConfigError;
 use kubesim_model::{EventKind, HistoryEvent};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -33,7 +32,6 @@ const LEASE_DURATION: Duration = Duration::from_secs(15);
 const RETRY_PERIOD: Duration = Duration::from_secs(2);
 /// turmoil's tick; replica clocks wake on tick boundaries.
 const TICK: Duration = Duration::from_millis(10);
-const WRITE_PERIOD: Duration = Duration::from_millis(500);
 
 fn world(seed: u64) -> World {
     let config = WorldConfig {
@@ -58,74 +56,6 @@ fn world(seed: u64) -> World {
 
 fn replica_name(i: usize) -> String {
     format!("replica-{i}")
-}
-
-/// While leading: patch `default/work` every [`WRITE_PERIOD`] of the local clock, fencing first
-/// if asked.
-async fn write_while_leading(
-    lead: Context,
-    elector: &LeaderElector,
-    cms: &Api<ConfigMap>,
-    clock: Arc<dyn Clock>,
-    fencing: bool,
-) {
-    let me = elector.identity().to_string();
-    let mut seq = 0u64;
-    loop {
-        if lead.run(clock.sleep(WRITE_PERIOD)).await.is_err() {
-            return;
-        }
-        if fencing && elector.fence().await.is_err() {
-            continue; // deposed: no write; renewal will notice and end the term
-        }
-        seq += 1;
-        let mut cm = ConfigMap::default();
-        cm.metadata.name = Some("work".into());
-        cm.metadata.annotations = Some([(WRITER_ANNOTATION.to_string(), me.clone())].into());
-        cm.data = Some([("seq".to_string(), format!("{me}/{seq}"))].into());
-        let write = async {
-            match cms
-                .patch("work", &PatchParams::default(), &Patch::Merge(&cm))
-                .await
-            {
-                Err(kube::Error::Api(s)) if s.code == 404 => {
-                    cms.create(&PostParams::default(), &cm).await.map(|_| ())
-                }
-                other => other.map(|_| ()),
-            }
-        };
-        let _ = lead.run(write).await;
-    }
-}
-
-/// Adds replica `i` with clock `skew`, jitter seeded from the world.
-fn add_replica(world: &mut World, i: usize, skew: ClockSkew, fencing: bool) {
-    let host = replica_name(i);
-    let recorder = world.recorder.clone();
-    let jitter_seed = world.fork_seed();
-    // A host, not a client: turmoil crashes only hosts. The factory restarts it on a bounce.
-    world.sim.host(host.clone(), move || {
-        let (host, recorder, skew) = (host.clone(), recorder.clone(), skew.clone());
-        async move {
-            let client = transport::client(&host, Target::Replica(0), recorder.clone());
-            let clock: Arc<dyn Clock> = Arc::new(SkewedClock::new(skew).with_resolution(TICK));
-            let elector = LeaderElector::new(
-                Api::<Lease>::namespaced(client.clone(), NAMESPACE),
-                LEASE,
-                LeaderElectionConfig::new(host.clone()),
-                clock.clone(),
-                Box::new(ChaCha8Rng::seed_from_u64(jitter_seed)),
-            )?
-            .observer(HostObserver::shared(recorder, &host));
-            let cms: Api<ConfigMap> = Api::namespaced(client, NAMESPACE);
-            let stop = Context::background(); // the harness stops stepping instead
-            run_while_leading(&elector, &stop, |lead| {
-                write_while_leading(lead, &elector, &cms, clock.clone(), fencing)
-            })
-            .await;
-            Ok(())
-        }
-    });
 }
 
 fn step_until(world: &mut World, t: Duration) {

@@ -10,7 +10,9 @@ const CATCH_WITHIN: u64 = 20;
 const HOLD_OVER: u64 = 8;
 
 fn pitfalls() -> Vec<scenario::Scenario> {
-    scenario::pitfalls::scenarios()
+    let mut all = scenario::pitfalls::scenarios();
+    all.extend(scenario::split_brain::scenarios());
+    all
 }
 
 #[test]

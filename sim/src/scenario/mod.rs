@@ -6,11 +6,13 @@
 //!
 //! - [`api_smoke`]: two replicas, three clients doing concurrent writes and a watch.
 //! - [`replicagroup`]: the reference controller under faults; must converge.
+//! - [`split_brain`]: pitfall 12, leader election under clock skew, with and without fencing.
 //! - [`pitfalls`]: the pitfall catalogue, buggy and fixed controller pairs.
 
 pub mod api_smoke;
 pub mod pitfalls;
 pub mod replicagroup;
+pub mod split_brain;
 
 use crate::oracle::Violation;
 use crate::world::{World, WorldConfig};
@@ -58,6 +60,7 @@ pub struct Scenario {
 pub fn builtins() -> Vec<Scenario> {
     let mut all = vec![api_smoke::scenario(), replicagroup::scenario()];
     all.extend(pitfalls::scenarios());
+    all.extend(split_brain::scenarios());
     all
 }
 
