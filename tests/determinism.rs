@@ -1,34 +1,58 @@
 //! Determinism is the product: the same seed gives the same history, byte for byte; different
-//! seeds explore different histories. Runs every built-in scenario over many seeds.
+//! seeds explore different histories. Every built-in scenario is run twice per seed within one
+//! process (as `explore --check-determinism` does) and in two separate processes (as a replay on
+//! another machine does).
 
 use kubesim::run;
 use kubesim::scenario;
 use std::collections::BTreeSet;
 
-/// Seeds checked per scenario (each run twice).
-const SEEDS: u64 = 50;
-/// Seeds checked across processes (each run twice): 20 for the main scenarios, 3 for each
-/// pitfall scenario (they share the `replicagroup` world).
-fn process_seeds(name: &str) -> u64 {
-    if name == "api-smoke" || name == "replicagroup" {
-        20
-    } else {
-        3
-    }
-}
+/// Seeds of `api-smoke` checked in one process (each run twice).
+const SMOKE_SEEDS: u64 = 50;
+/// Seeds of every other scenario checked in one process (each run twice).
+const SEEDS: u64 = 20;
+/// Seeds of every scenario checked across processes (each run twice).
+const PROCESS_SEEDS: u64 = 3;
 
-#[test]
-fn api_smoke_repeats_its_history_exactly_for_each_seed_within_one_process() {
-    for sc in scenario::builtins()
+fn check_in_process(filter: impl Fn(&str) -> bool, seeds: u64) {
+    let scenarios: Vec<_> = scenario::builtins()
         .into_iter()
-        .filter(|s| s.name == "api-smoke")
-    {
-        for seed in 0..SEEDS {
+        .filter(|s| filter(s.name))
+        .collect();
+    assert!(!scenarios.is_empty(), "the filter matches a scenario");
+    for sc in scenarios {
+        for seed in 0..seeds {
             if let Err(d) = run::check_determinism(&sc, seed) {
                 panic!("{}: {d}", sc.name);
             }
         }
     }
+}
+
+#[test]
+fn api_smoke_repeats_its_history_exactly_for_each_seed() {
+    check_in_process(|n| n == "api-smoke", SMOKE_SEEDS);
+}
+
+#[test]
+fn replicagroup_and_its_pitfalls_repeat_their_histories_exactly_for_each_seed() {
+    check_in_process(
+        |n| n == "replicagroup" || n.starts_with("worker-leak"),
+        SEEDS,
+    );
+}
+
+#[test]
+fn the_other_pitfalls_repeat_their_histories_exactly_for_each_seed() {
+    check_in_process(
+        |n| n.starts_with("spawn-per-event") || n.starts_with("finalizer-stuck"),
+        SEEDS,
+    );
+}
+
+#[test]
+fn split_brain_repeats_its_history_exactly_for_each_seed() {
+    check_in_process(|n| n.starts_with("split-brain"), SEEDS);
 }
 
 #[test]
@@ -78,7 +102,8 @@ fn hash_from_process(scenario: &str, seed: u64) -> String {
 #[test]
 fn every_builtin_scenario_repeats_its_history_exactly_across_processes() {
     for sc in scenario::builtins() {
-        for seed in 0..process_seeds(sc.name) {
+        for seed in 0..PROCESS_SEEDS {
+            let in_process = run::run(&sc, seed, false).hash;
             let (a, b) = (
                 hash_from_process(sc.name, seed),
                 hash_from_process(sc.name, seed),
@@ -87,6 +112,10 @@ fn every_builtin_scenario_repeats_its_history_exactly_across_processes() {
                 a, b,
                 "{} seed {seed} differs between two processes",
                 sc.name
+            );
+            assert!(
+                a.ends_with(&format!("history hash {in_process:016x}")),
+                "{a}"
             );
         }
     }

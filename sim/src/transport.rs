@@ -9,7 +9,7 @@
 use crate::apiserver::{replica, API_PORT};
 use crate::history::Recorder;
 use hyper_util::client::legacy::connect::{Connected, Connection};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use kubesim_model::EventKind;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -68,6 +68,50 @@ impl hyper::rt::Write for SimConnection {
     }
 }
 
+/// A boxed connection task.
+type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// Runs hyper's connection tasks on the host's `LocalSet`.
+///
+/// Determinism: when turmoil crashes a host it drops the host's tokio runtime, whose task list
+/// is sharded by task id, and tokio's task ids come from a process-global counter (shared by
+/// every run in the process, and by runs on other threads). Tasks that own sockets must live on
+/// the LocalSet, whose single list drops in a fixed order; otherwise the order of the FIN/RST
+/// segments a crash sends (and the latencies drawn for them) depends on what else the process
+/// spawned. hyper asks for connection tasks from wherever a request is polled (kube's buffer
+/// task runs on the runtime, outside the LocalSet), so tasks go through a channel to a spawner
+/// task that lives on the LocalSet.
+#[derive(Clone, Debug)]
+pub struct LocalExecutor {
+    tx: tokio::sync::mpsc::UnboundedSender<Task>,
+}
+
+impl LocalExecutor {
+    /// Starts the spawner on the current `LocalSet` (call from a turmoil host's future).
+    pub fn new() -> Self {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Task>();
+        tokio::task::spawn_local(async move {
+            while let Some(task) = rx.recv().await {
+                tokio::task::spawn_local(task);
+            }
+        });
+        Self { tx }
+    }
+}
+
+impl<F> hyper::rt::Executor<F> for LocalExecutor
+where
+    F: std::future::Future + Send + 'static,
+{
+    fn execute(&self, fut: F) {
+        // The spawner only stops when the host's LocalSet is dropped (a crash), and then the
+        // task has nowhere to run anyway.
+        let _ = self.tx.send(Box::pin(async move {
+            fut.await;
+        }));
+    }
+}
+
 /// Picks the replica of each new connection.
 struct Chooser {
     target: Target,
@@ -121,7 +165,7 @@ pub fn client(host: &str, target: Target, recorder: Recorder) -> kube::Client {
             }
         })
     });
-    let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+    let http = hyper_util::client::legacy::Client::builder(LocalExecutor::new())
         .timer(TokioTimer::new())
         .pool_timer(TokioTimer::new())
         .build(connector);

@@ -63,7 +63,9 @@ pub async fn run(cluster: Arc<Cluster>, name: String, lag: Duration) -> turmoil:
         cache: Mutex::new(cache),
         cache_revision,
     });
-    tokio::spawn(pump(replica.clone(), lag));
+    // Host tasks go on the LocalSet: its single task list drops in a fixed order on a crash,
+    // while tokio::spawn tasks are sharded by a process-global task id (see transport.rs).
+    tokio::task::spawn_local(pump(replica.clone(), lag));
 
     let listener = turmoil::net::TcpListener::bind(("0.0.0.0", API_PORT)).await?;
     let mut conn_id = 0u64;
@@ -71,7 +73,7 @@ pub async fn run(cluster: Arc<Cluster>, name: String, lag: Duration) -> turmoil:
         let (stream, _peer) = listener.accept().await?;
         conn_id += 1;
         let replica = replica.clone();
-        tokio::spawn(async move {
+        tokio::task::spawn_local(async move {
             let conn = conn_id;
             let service = hyper::service::service_fn(move |req| {
                 let replica = replica.clone();

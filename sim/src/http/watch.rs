@@ -64,7 +64,8 @@ pub async fn start(replica: &Arc<Replica>, conn: u64, request: ApiRequest) -> Re
         .timeout_seconds
         .map(Duration::from_secs)
         .unwrap_or(replica.cluster.config.watch_timeout_default);
-    tokio::spawn(stream(
+    // On the host's LocalSet: its task list drops in a fixed order when the host crashes.
+    tokio::task::spawn_local(stream(
         replica.clone(),
         watcher,
         cursor,
