@@ -24,7 +24,6 @@ use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hash};
 use std::time::Duration;
 
-use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use tokio::time::Instant;
@@ -53,20 +52,39 @@ struct Slot<K> {
     state: u8,
 }
 
-/// Whom the wrapper must notify after an operation, outside the lock.
+/// Whom the wrapper must notify after an operation, outside the lock. Packed into one word, so
+/// that the common answer, nobody, costs one compare after every operation.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Wakeups {
-    /// Wake this many waiting getters (`notify_one` each): client-go's `cond.Signal`.
-    pub(crate) getters: u32,
-    /// Wake every waiting getter: client-go's `cond.Broadcast` on shutdown.
-    pub(crate) all_getters: bool,
-    /// Wake `shut_down_with_drain` callers to re-check.
-    pub(crate) drain_waiters: bool,
+    bits: u32,
 }
 
 impl Wakeups {
-    pub(crate) fn is_empty(&self) -> bool {
-        *self == Wakeups::default()
+    /// Wake every waiting getter: client-go's `cond.Broadcast` on shutdown.
+    const ALL_GETTERS: u32 = 1 << 31;
+    /// Wake `shut_down_with_drain` callers to re-check.
+    const DRAIN_WAITERS: u32 = 1 << 30;
+    /// The low bits count the waiting getters to wake (`notify_one` each): client-go's
+    /// `cond.Signal`. [`Core::register_getter`] keeps the count below this mask.
+    const GETTERS_MASK: u32 = Self::DRAIN_WAITERS - 1;
+
+    pub(crate) fn is_empty(self) -> bool {
+        self.bits == 0
+    }
+
+    /// How many waiting getters to wake one by one.
+    pub(crate) fn getters(self) -> u32 {
+        self.bits & Self::GETTERS_MASK
+    }
+
+    /// Whether to wake every waiting getter.
+    pub(crate) fn all_getters(self) -> bool {
+        self.bits & Self::ALL_GETTERS != 0
+    }
+
+    /// Whether to wake `shut_down_with_drain` callers.
+    pub(crate) fn drain_waiters(self) -> bool {
+        self.bits & Self::DRAIN_WAITERS != 0
     }
 }
 
@@ -119,6 +137,10 @@ impl<K: Hash + Eq + Clone> Core<K> {
     }
 
     /// client-go `Add`: a no-op after shutdown or for a dirty key.
+    ///
+    /// The hot path of an event storm: a key that is already dirty costs one hash, one probe
+    /// and one key comparison.
+    #[inline]
     pub(crate) fn add(&mut self, key: K) {
         if self.shutting_down {
             return;
@@ -158,15 +180,22 @@ impl<K: Hash + Eq + Clone> Core<K> {
 
     /// client-go `Get` without blocking.
     pub(crate) fn poll_get(&mut self) -> GetPoll<K> {
+        if let Some(key) = self.try_pop() {
+            return GetPoll::Item(key);
+        }
+        if self.shutting_down {
+            return GetPoll::ShutDown;
+        }
+        GetPoll::Empty {
+            next_ready: self.delayed.next_ready(),
+        }
+    }
+
+    /// The first queued key, now processing; `None` if nothing is queued (shutting down or not).
+    #[inline]
+    pub(crate) fn try_pop(&mut self) -> Option<K> {
         self.promote_due();
-        let Some(id) = self.fifo.pop_front() else {
-            if self.shutting_down {
-                return GetPoll::ShutDown;
-            }
-            return GetPoll::Empty {
-                next_ready: self.delayed.next_ready(),
-            };
-        };
+        let id = self.fifo.pop_front()?;
         let slot = &mut self.slots[id as usize];
         assert_eq!(
             slot.state & (DIRTY | PROCESSING),
@@ -180,11 +209,12 @@ impl<K: Hash + Eq + Clone> Core<K> {
             .expect("invariant: a queued slot holds its key");
         self.processing += 1;
         self.metrics.on_get(id);
-        GetPoll::Item(key)
+        Some(key)
     }
 
     /// client-go `Done`. A key that is not being processed is ignored (client-go would re-queue
     /// it if dirty, a duplicate; here the FIFO never holds a key twice).
+    #[inline]
     pub(crate) fn done(&mut self, key: &K) {
         let hash = hash_of(key);
         let slots = &self.slots;
@@ -213,11 +243,12 @@ impl<K: Hash + Eq + Clone> Core<K> {
             self.push_ready(id);
         }
         if self.processing == 0 && self.drain {
-            self.wakeups.drain_waiters = true;
+            self.wakeups.bits |= Wakeups::DRAIN_WAITERS;
         }
     }
 
     /// client-go `Len`: queued keys only (not processing, not waiting).
+    #[inline]
     pub(crate) fn len(&mut self) -> usize {
         self.promote_due();
         self.fifo.len()
@@ -240,8 +271,7 @@ impl<K: Hash + Eq + Clone> Core<K> {
             self.slots[id as usize].state &= !WAITING;
             self.release_if_idle(id);
         }
-        self.wakeups.all_getters = true;
-        self.wakeups.drain_waiters = true;
+        self.wakeups.bits |= Wakeups::ALL_GETTERS | Wakeups::DRAIN_WAITERS;
     }
 
     pub(crate) fn is_shutting_down(&self) -> bool {
@@ -255,15 +285,21 @@ impl<K: Hash + Eq + Clone> Core<K> {
     }
 
     pub(crate) fn register_getter(&mut self) {
+        assert!(
+            self.waiting_getters < Wakeups::GETTERS_MASK,
+            "invariant: fewer than 2^30 getters wait on one queue"
+        );
         self.waiting_getters += 1;
     }
 
     pub(crate) fn unregister_getter(&mut self) {
         assert!(self.waiting_getters > 0, "invariant: getter was registered");
         self.waiting_getters -= 1;
-        self.wakeups.getters = self.wakeups.getters.min(self.waiting_getters);
+        let getters = self.wakeups.getters().min(self.waiting_getters);
+        self.wakeups.bits = (self.wakeups.bits & !Wakeups::GETTERS_MASK) | getters;
     }
 
+    #[inline]
     pub(crate) fn take_wakeups(&mut self) -> Wakeups {
         std::mem::take(&mut self.wakeups)
     }
@@ -283,48 +319,54 @@ impl<K: Hash + Eq + Clone> Core<K> {
     }
 
     /// The id of `key`, allocating a slot (state 0) if it is not interned.
+    ///
+    /// A lookup first (`find`), an insertion only on a miss: in a storm most adds hit, and a
+    /// hit through `find` does less than through `entry`, which also looks for a free bucket.
+    #[inline]
     fn intern(&mut self, key: K) -> u32 {
         let hash = hash_of(&key);
         let slots = &self.slots;
-        let entry = self.table.entry(
-            hash,
-            |&id| slots[id as usize].key.as_ref() == Some(&key),
-            |&id| {
-                hash_of(
-                    slots[id as usize]
-                        .key
-                        .as_ref()
-                        .expect("invariant: an interned slot holds its key"),
-                )
-            },
-        );
-        match entry {
-            Entry::Occupied(occupied) => *occupied.get(),
-            Entry::Vacant(vacant) => {
-                let id = match self.free.pop() {
-                    Some(id) => {
-                        let slot = &mut self.slots[id as usize];
-                        assert!(
-                            slot.key.is_none() && slot.state == 0,
-                            "invariant: free slot"
-                        );
-                        slot.key = Some(key);
-                        id
-                    }
-                    None => {
-                        let id = u32::try_from(self.slots.len())
-                            .expect("invariant: fewer than 2^32 live keys");
-                        self.slots.push(Slot {
-                            key: Some(key),
-                            state: 0,
-                        });
-                        id
-                    }
-                };
-                vacant.insert(id);
+        match self
+            .table
+            .find(hash, |&id| slots[id as usize].key.as_ref() == Some(&key))
+        {
+            Some(&id) => id,
+            None => self.insert_new(hash, key),
+        }
+    }
+
+    /// Interns `key`, which is not interned, under its `hash`.
+    fn insert_new(&mut self, hash: u64, key: K) -> u32 {
+        let id = match self.free.pop() {
+            Some(id) => {
+                let slot = &mut self.slots[id as usize];
+                assert!(
+                    slot.key.is_none() && slot.state == 0,
+                    "invariant: free slot"
+                );
+                slot.key = Some(key);
                 id
             }
-        }
+            None => {
+                let id =
+                    u32::try_from(self.slots.len()).expect("invariant: fewer than 2^32 live keys");
+                self.slots.push(Slot {
+                    key: Some(key),
+                    state: 0,
+                });
+                id
+            }
+        };
+        let slots = &self.slots;
+        self.table.insert_unique(hash, id, |&id| {
+            hash_of(
+                slots[id as usize]
+                    .key
+                    .as_ref()
+                    .expect("invariant: an interned slot holds its key"),
+            )
+        });
+        id
     }
 
     /// Releases `id` if it is neither dirty, processing nor waiting.
@@ -345,6 +387,7 @@ impl<K: Hash + Eq + Clone> Core<K> {
         self.free.push(id);
     }
 
+    #[inline]
     fn mark_dirty(&mut self, id: u32) {
         let slot = &mut self.slots[id as usize];
         let state = slot.state;
@@ -358,22 +401,29 @@ impl<K: Hash + Eq + Clone> Core<K> {
         }
     }
 
+    #[inline]
     fn push_ready(&mut self, id: u32) {
         self.fifo.push_back(id);
         self.wake_one_getter();
     }
 
+    #[inline]
     fn wake_one_getter(&mut self) {
-        if self.wakeups.getters < self.waiting_getters {
-            self.wakeups.getters += 1;
+        if self.wakeups.getters() < self.waiting_getters {
+            self.wakeups.bits += 1;
         }
     }
 
-    /// Moves every due waiting key to the FIFO, in ready-time order.
+    /// Moves every due waiting key to the FIFO, in ready-time order. Reads the clock only if
+    /// a key is waiting.
+    #[inline]
     fn promote_due(&mut self) {
-        if self.delayed.is_empty() {
-            return;
+        if !self.delayed.is_empty() {
+            self.promote_due_waiting();
         }
+    }
+
+    fn promote_due_waiting(&mut self) {
         let now = Instant::now();
         while let Some(id) = self.delayed.pop_ready(now) {
             self.slots[id as usize].state &= !WAITING;

@@ -129,12 +129,17 @@ impl Timing {
 }
 
 /// The metrics kept inside a queue's core; events come from the core algorithm.
+///
+/// The counters are updated inline; everything a named queue adds (clock reads, per-key times,
+/// export) sits behind one flag in functions kept out of the hot path.
 #[derive(Debug)]
 pub(crate) struct MetricsState {
-    name: Option<String>,
     depth: u64,
     adds: u64,
     retries: u64,
+    /// Whether `timing` or `export` is set: one test on the hot path instead of two.
+    detailed: bool,
+    name: Option<String>,
     timing: Option<Timing>,
     export: Option<Exporter>,
 }
@@ -144,19 +149,28 @@ impl MetricsState {
         let timing = config.name.as_ref().map(|_| Timing::default());
         let export = config.name.as_deref().and_then(Exporter::new);
         Self {
-            name: config.name,
             depth: 0,
             adds: 0,
             retries: 0,
+            detailed: timing.is_some() || export.is_some(),
+            name: config.name,
             timing,
             export,
         }
     }
 
     /// An add that was not deduplicated (client-go `defaultQueueMetrics.add`).
+    #[inline]
     pub(crate) fn on_add(&mut self, id: u32) {
         self.adds += 1;
         self.depth += 1;
+        if self.detailed {
+            self.on_add_detailed(id);
+        }
+    }
+
+    #[cold]
+    fn on_add_detailed(&mut self, id: u32) {
         if let Some(timing) = &mut self.timing {
             let slot = timing.slot(id);
             if slot.added.is_none() {
@@ -169,9 +183,17 @@ impl MetricsState {
     }
 
     /// A get handed `id` to a worker (client-go `defaultQueueMetrics.get`).
+    #[inline]
     pub(crate) fn on_get(&mut self, id: u32) {
         assert!(self.depth > 0, "invariant: get of an item that was added");
         self.depth -= 1;
+        if self.detailed {
+            self.on_get_detailed(id);
+        }
+    }
+
+    #[cold]
+    fn on_get_detailed(&mut self, id: u32) {
         let mut waited = None;
         if let Some(timing) = &mut self.timing {
             let now = Instant::now();
@@ -189,7 +211,15 @@ impl MetricsState {
     }
 
     /// A worker called done for `id` (client-go `defaultQueueMetrics.done`).
+    #[inline]
     pub(crate) fn on_done(&mut self, id: u32) {
+        if self.detailed {
+            self.on_done_detailed(id);
+        }
+    }
+
+    #[cold]
+    fn on_done_detailed(&mut self, id: u32) {
         let mut worked = None;
         if let Some(timing) = &mut self.timing {
             let slot = timing.slot(id);

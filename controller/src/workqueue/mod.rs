@@ -24,5 +24,5 @@ mod rate_limited;
 
 pub use metrics::{DurationHistogram, QueueConfig, WorkQueueMetrics, DURATION_BUCKET_BOUNDS};
 pub use mode::{Local, Mode, ThreadSafe};
-pub use queue::{GenericWorkQueue, LocalWorkQueue, WorkQueue};
+pub use queue::{GenericWorkQueue, Get, LocalWorkQueue, WorkQueue};
 pub use rate_limited::{GenericRateLimitingQueue, LocalRateLimitingQueue, RateLimitingQueue};

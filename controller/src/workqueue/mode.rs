@@ -5,7 +5,9 @@
 use std::cell::RefCell;
 use std::ops::Deref;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 mod sealed {
     pub trait Sealed {}
@@ -28,8 +30,13 @@ pub trait Mode: sealed::Sealed + Sized + 'static {
     fn with<T, R>(cell: &Self::Cell<T>, f: impl FnOnce(&mut T) -> R) -> R;
 }
 
-/// `Send + Sync` queues behind an `Arc<Mutex<_>>`; the lock is held only for a few
-/// instructions and never across an `.await`.
+/// `Send + Sync` queues behind an `Arc<Mutex<_>>` (`parking_lot`'s: uncontended, a lock and an
+/// unlock are one compare-and-swap each); the lock is held only for a few instructions and never
+/// across an `.await`.
+///
+/// `parking_lot` has no lock poisoning, so the cell keeps its own: a flag set while the state is
+/// being changed stays set if that change panics (an invariant failed), and every later access
+/// panics instead of running on a half-updated queue, as with a poisoned std `Mutex`.
 #[derive(Debug)]
 pub enum ThreadSafe {}
 
@@ -43,22 +50,40 @@ impl sealed::Sealed for Local {}
 
 impl Mode for ThreadSafe {
     type Ptr<T> = Arc<T>;
-    type Cell<T> = Mutex<T>;
+    type Cell<T> = Mutex<Poisonable<T>>;
 
     fn new_ptr<T>(value: T) -> Arc<T> {
         Arc::new(value)
     }
 
-    fn new_cell<T>(value: T) -> Mutex<T> {
-        Mutex::new(value)
+    fn new_cell<T>(value: T) -> Mutex<Poisonable<T>> {
+        Mutex::new(Poisonable {
+            changing: false,
+            value,
+        })
     }
 
-    fn with<T, R>(cell: &Mutex<T>, f: impl FnOnce(&mut T) -> R) -> R {
-        let mut guard = cell
-            .lock()
-            .expect("workqueue lock poisoned: an invariant failed in another thread");
-        f(&mut guard)
+    #[inline]
+    fn with<T, R>(cell: &Mutex<Poisonable<T>>, f: impl FnOnce(&mut T) -> R) -> R {
+        let mut guard = cell.lock();
+        assert!(
+            !guard.changing,
+            "workqueue lock poisoned: an invariant failed in another thread"
+        );
+        guard.changing = true;
+        let out = f(&mut guard.value);
+        guard.changing = false;
+        out
     }
+}
+
+/// A value with a poison flag: see [`ThreadSafe`].
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Poisonable<T> {
+    /// Set while `with` runs; still set afterwards only if it panicked.
+    changing: bool,
+    value: T,
 }
 
 impl Mode for Local {
@@ -73,6 +98,7 @@ impl Mode for Local {
         RefCell::new(value)
     }
 
+    #[inline]
     fn with<T, R>(cell: &RefCell<T>, f: impl FnOnce(&mut T) -> R) -> R {
         f(&mut cell.borrow_mut())
     }

@@ -12,11 +12,15 @@
 //! client-go's background loop.
 
 use std::fmt;
+use std::future::Future;
 use std::hash::Hash;
-use std::pin::pin;
+use std::pin::{pin, Pin};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
+use tokio::time::Sleep;
 
 use super::core::{Core, GetPoll, Wakeups};
 use super::metrics::{QueueConfig, WorkQueueMetrics};
@@ -119,48 +123,17 @@ impl<K: Hash + Eq + Clone, M: Mode> GenericWorkQueue<K, M> {
     /// client-go, keys queued before shutdown are still handed out).
     ///
     /// Cancel-safe: dropping the future never loses a key.
-    pub async fn get(&self) -> Option<K> {
-        match self.with(Core::poll_get) {
-            GetPoll::Item(key) => return Some(key),
-            GetPoll::ShutDown => return None,
-            GetPoll::Empty { .. } => {}
-        }
-        loop {
-            // Enable before checking under the lock, so a signal sent in between is not lost.
-            let mut notified = pin!(self.inner.items.notified());
-            notified.as_mut().enable();
-            let next_ready = match self.with(|core| {
-                let poll = core.poll_get();
-                if matches!(poll, GetPoll::Empty { .. }) {
-                    core.register_getter();
-                }
-                poll
-            }) {
-                GetPoll::Item(key) => return Some(key),
-                GetPoll::ShutDown => return None,
-                GetPoll::Empty { next_ready } => next_ready,
-            };
-            let _registration = GetterRegistration { queue: self };
-            match next_ready {
-                Some(deadline) => {
-                    tokio::select! {
-                        biased;
-                        () = notified => {}
-                        () = tokio::time::sleep_until(deadline) => {}
-                    }
-                }
-                None => notified.await,
-            }
+    pub fn get(&self) -> Get<'_, K, M> {
+        Get {
+            queue: self,
+            wait: None,
         }
     }
 
     /// Takes a queued key without waiting: `None` if nothing is queued (or after shutdown with
     /// nothing queued).
     pub fn try_get(&self) -> Option<K> {
-        match self.with(Core::poll_get) {
-            GetPoll::Item(key) => Some(key),
-            GetPoll::ShutDown | GetPoll::Empty { .. } => None,
-        }
+        self.with(Core::try_pop)
     }
 
     /// Marks `key` as no longer processing; if it was added meanwhile, it is queued again.
@@ -227,6 +200,7 @@ impl<K: Hash + Eq + Clone, M: Mode> GenericWorkQueue<K, M> {
     }
 
     /// Runs `f` on the core, then sends the wake-ups it recorded, outside the lock.
+    #[inline]
     fn with<R>(&self, f: impl FnOnce(&mut Core<K>) -> R) -> R {
         let (out, wakeups) = M::with(&self.inner.core, |core| {
             let out = f(core);
@@ -238,28 +212,125 @@ impl<K: Hash + Eq + Clone, M: Mode> GenericWorkQueue<K, M> {
         out
     }
 
+    #[cold]
     fn wake(&self, wakeups: Wakeups) {
-        if wakeups.all_getters {
+        if wakeups.all_getters() {
             self.inner.items.notify_waiters();
         } else {
-            for _ in 0..wakeups.getters {
+            for _ in 0..wakeups.getters() {
                 self.inner.items.notify_one();
             }
         }
-        if wakeups.drain_waiters {
+        if wakeups.drain_waiters() {
             self.inner.drained.notify_waiters();
         }
     }
 }
 
-/// Keeps a getter counted as waiting while its `get` future waits, including when that future
-/// is dropped mid-wait.
-struct GetterRegistration<'a, K: Hash + Eq + Clone, M: Mode> {
+/// The future returned by [`GenericWorkQueue::get`].
+///
+/// A hand-written future rather than an `async fn`, so that the common case, a key is queued,
+/// costs one locked pop and nothing else: the state a waiting getter needs (its [`Notified`]
+/// and, when a delayed key exists, a [`Sleep`] until it is due) is allocated only when the
+/// getter actually has to wait, which parks its task anyway.
+///
+/// Waiting follows client-go's condition variable: enable the notification, then check under
+/// the lock and register as waiting; an add signals one registered getter. A wake-up, a
+/// timeout or a spurious wake all lead to the same thing: unregister, then check again.
+#[must_use = "futures do nothing unless polled"]
+pub struct Get<'a, K: Hash + Eq + Clone, M: Mode> {
     queue: &'a GenericWorkQueue<K, M>,
+    /// Set while this getter is registered as waiting in the core.
+    wait: Option<Wait<'a>>,
 }
 
-impl<K: Hash + Eq + Clone, M: Mode> Drop for GetterRegistration<'_, K, M> {
+/// What a registered getter waits on.
+struct Wait<'a> {
+    notified: Pin<Box<Notified<'a>>>,
+    /// Until the earliest delayed key is due, if any key is delayed.
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl<K: Hash + Eq + Clone, M: Mode> fmt::Debug for Get<'_, K, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Get")
+            .field("waiting", &self.wait.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K: Hash + Eq + Clone, M: Mode> Future for Get<'_, K, M> {
+    type Output = Option<K>;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<K>> {
+        let this = &mut *self;
+        if this.wait.is_none() {
+            if let Some(key) = this.queue.with(Core::try_pop) {
+                return Poll::Ready(Some(key));
+            }
+        }
+        this.poll_wait(cx)
+    }
+}
+
+impl<'a, K: Hash + Eq + Clone, M: Mode> Get<'a, K, M> {
+    /// The slow path: nothing was queued at the first look.
+    #[cold]
+    fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<Option<K>> {
+        loop {
+            if let Some(wait) = &mut self.wait {
+                let signalled = wait.notified.as_mut().poll(cx).is_ready();
+                let due = !signalled
+                    && wait
+                        .sleep
+                        .as_mut()
+                        .is_some_and(|sleep| sleep.as_mut().poll(cx).is_ready());
+                if !signalled && !due {
+                    return Poll::Pending;
+                }
+                self.stop_waiting();
+            }
+            // Enable before checking under the lock, so a signal sent in between is not lost.
+            let mut notified = Box::pin(self.queue.inner.items.notified());
+            notified.as_mut().enable();
+            let poll = self.queue.with(|core| {
+                let poll = core.poll_get();
+                if matches!(poll, GetPoll::Empty { .. }) {
+                    core.register_getter();
+                }
+                poll
+            });
+            match poll {
+                GetPoll::Item(key) => return Poll::Ready(Some(key)),
+                GetPoll::ShutDown => return Poll::Ready(None),
+                GetPoll::Empty { next_ready } => {
+                    self.wait = Some(Wait {
+                        notified,
+                        sleep: next_ready
+                            .map(|deadline| Box::pin(tokio::time::sleep_until(deadline))),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Unregisters this getter (it no longer counts as waiting), then drops what it waited on.
+    #[cold]
+    fn stop_waiting(&mut self) {
+        if let Some(wait) = self.wait.take() {
+            self.queue.with(|core| core.unregister_getter());
+            drop(wait);
+        }
+    }
+}
+
+/// A getter dropped while it waits stops counting as waiting.
+impl<K: Hash + Eq + Clone, M: Mode> Drop for Get<'_, K, M> {
+    #[inline]
     fn drop(&mut self) {
-        self.queue.with(|core| core.unregister_getter());
+        if self.wait.is_some() {
+            self.stop_waiting();
+        }
     }
 }
