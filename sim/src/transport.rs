@@ -99,6 +99,12 @@ impl LocalExecutor {
     }
 }
 
+impl Default for LocalExecutor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<F> hyper::rt::Executor<F> for LocalExecutor
 where
     F: std::future::Future + Send + 'static,
