@@ -263,8 +263,12 @@ fn draw_faults(world: &mut World) {
 }
 
 pub(crate) fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
-    let mut out = oracle::watch_ordered(history);
+    // The controller's informers watch without selectors (its label selector is on a list).
+    let mut out = oracle::watch_guarantees(history, &[]);
     out.extend(oracle::no_concurrent_reconcile(history));
+    // `max_concurrent_reconciles` is left at its default, 1.
+    out.extend(oracle::bounded_concurrency(history, 1));
+    out.extend(oracle::no_hot_loop(history, oracle::HotLoop::default()));
     let objects = world.cluster.state().objects();
     let groups: Vec<ReplicaGroup> = objects
         .iter()

@@ -1,0 +1,114 @@
+//! Simulator speed (DESIGN.md, "Benchmarks"; issue 6, item 7).
+//!
+//! - `seed/<scenario>`: one seed of each built-in scenario, `kubesim::run::run(&scenario, seed,
+//!   false)` (hash only, no oracles: what `explore --check-determinism`'s first pass and a sweep
+//!   that keeps no history pay), seeds cycling from 0 so each sample averages different runs.
+//! - `idle/tick=<ms>`: an otherwise idle world (2 API server replicas, the garbage collector and
+//!   3 client hosts that only sleep: 6 hosts) run for 30 simulated seconds, for turmoil ticks of
+//!   1, 5, 10 and 50 ms, to show what turmoil's fixed tick costs on its own.
+//!
+//! Before timing, a pre-pass prints the figures the criterion times cannot show directly:
+//! simulated seconds per wall second and seeds per second per scenario (over seeds 0..8, one
+//! thread), and simulated seconds per wall second of the idle world per tick size.
+//!
+//! Run: `cargo bench --bench sim -- --warm-up-time 1 --measurement-time 3`
+
+// det-ok: a benchmark measures wall time; the runs it times see only simulated time.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use kubesim::history::Recorder;
+use kubesim::scenario::{self, Scenario};
+use kubesim::world::{World, WorldConfig};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+/// Seeds of the pre-pass per scenario.
+const PREPASS_SEEDS: u64 = 8;
+/// Simulated length of an idle run.
+const IDLE_FOR: Duration = Duration::from_secs(30);
+/// Tick sizes compared, milliseconds.
+const TICKS_MS: [u64; 4] = [1, 5, 10, 50];
+/// Client hosts of the idle world (it also has 2 replicas and the garbage collector).
+const IDLE_CLIENTS: usize = 3;
+
+/// Runs one idle world with `tick` for [`IDLE_FOR`]; returns the simulated time it ran.
+fn idle(tick: Duration) -> Duration {
+    let config = WorldConfig {
+        replicas: 2,
+        tick,
+        duration_max: IDLE_FOR + Duration::from_secs(10),
+        ..WorldConfig::default()
+    };
+    let mut world = World::new(1, config, Recorder::with_retention(false));
+    for i in 0..IDLE_CLIENTS {
+        world.sim.client(format!("idle-{i}").as_str(), async {
+            tokio::time::sleep(IDLE_FOR).await;
+            Ok(())
+        });
+    }
+    world.run().expect("an idle world finishes");
+    world.sim.elapsed()
+}
+
+fn prepass(scenarios: &[Scenario]) {
+    eprintln!("pre-pass: {PREPASS_SEEDS} seeds per scenario, one thread");
+    for sc in scenarios {
+        let started = Instant::now();
+        let mut sim_us = 0u64;
+        let mut events = 0u64;
+        for seed in 0..PREPASS_SEEDS {
+            let r = kubesim::run::run(sc, seed, false);
+            assert!(r.held(), "{} seed {seed}: {:?}", sc.name, r.violations);
+            sim_us += r.sim_time_us;
+            events += r.event_count;
+        }
+        let wall = started.elapsed().as_secs_f64();
+        let sim = sim_us as f64 / 1e6;
+        eprintln!(
+            "  {:<14} {:>7.1} sim s/seed  {:>8.1} sim s per wall s  {:>6.2} seeds/s  {:>8.0} events/seed",
+            sc.name,
+            sim / PREPASS_SEEDS as f64,
+            sim / wall,
+            PREPASS_SEEDS as f64 / wall,
+            events as f64 / PREPASS_SEEDS as f64
+        );
+    }
+    for ms in TICKS_MS {
+        let started = Instant::now();
+        let sim = idle(Duration::from_millis(ms)).as_secs_f64();
+        let wall = started.elapsed().as_secs_f64();
+        eprintln!(
+            "  idle tick={ms:>2}ms  {:>9.1} sim s per wall s",
+            sim / wall
+        );
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let scenarios = scenario::builtins();
+    prepass(&scenarios);
+    let mut g = c.benchmark_group("seed");
+    g.sample_size(10);
+    for sc in &scenarios {
+        let mut seed = 0u64;
+        g.bench_function(sc.name, |b| {
+            b.iter(|| {
+                seed += 1;
+                black_box(kubesim::run::run(sc, seed, false).hash)
+            })
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("idle");
+    g.sample_size(10);
+    for ms in TICKS_MS {
+        g.bench_function(format!("tick={ms}ms"), |b| {
+            b.iter(|| black_box(idle(Duration::from_millis(ms))))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(sim, benches);
+criterion_main!(sim);
