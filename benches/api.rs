@@ -74,6 +74,7 @@ fn populated(n: usize) -> (ApiState, Vec<Value>) {
     let mut s = state();
     let objects = (0..n)
         .map(|i| s.apply(&create_request(&name(i)), NOW).expect("created"))
+        .map(std::sync::Arc::unwrap_or_clone)
         .collect();
     s.take_commits();
     (s, objects)

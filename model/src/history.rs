@@ -308,6 +308,9 @@ impl fmt::Display for HistoryEvent {
 #[derive(Default)]
 pub struct HistoryHasher {
     state: xxhash_rust::xxh3::Xxh3,
+    /// The line being hashed, reused so that hashing an event allocates nothing once the
+    /// buffer has grown to the longest line.
+    line: String,
 }
 
 impl HistoryHasher {
@@ -318,8 +321,13 @@ impl HistoryHasher {
 
     /// Adds one event, as its text line plus a newline.
     pub fn push(&mut self, event: &HistoryEvent) {
-        self.state.update(event.to_string().as_bytes());
-        self.state.update(b"\n");
+        use std::fmt::Write as _;
+        self.line.clear();
+        write!(self.line, "{event}").expect("invariant: writing to a String cannot fail");
+        self.line.push('\n');
+        // The same bytes as before (the line, then a newline): XXH3's streaming digest does
+        // not depend on how the input is split across `update` calls.
+        self.state.update(self.line.as_bytes());
     }
 
     /// The hash of the lines pushed so far.

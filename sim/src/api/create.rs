@@ -4,6 +4,7 @@
 use super::{meta, validate, ApiRequest, ApiState};
 use kubesim_model::{ApiError, ObjectKey, ResourceType, WatchEventType};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// How many generated names are tried before giving up with AlreadyExists (the apiserver's
 /// `RetryGenerateName` retries up to 7 more times).
@@ -25,7 +26,7 @@ impl ApiState {
     /// validates the prefix on its own); namespaces need not exist (no admission); for types
     /// with a status subresource `.status` is dropped (custom resources do this; built-in
     /// types reset it to their own defaults).
-    pub(crate) fn create(&mut self, req: &ApiRequest, now: &str) -> Result<Value, ApiError> {
+    pub(crate) fn create(&mut self, req: &ApiRequest, now: &str) -> Result<Arc<Value>, ApiError> {
         let t = &req.resource;
         let body = req
             .body
@@ -49,7 +50,7 @@ impl ApiState {
         request_namespace: Option<&str>,
         mut obj: Value,
         now: &str,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Arc<Value>, ApiError> {
         // EnsureObjectNamespaceMatchesRequestNamespace.
         let namespace = if t.namespaced {
             let body_ns = meta::namespace(&obj).to_string();
@@ -133,7 +134,7 @@ impl ApiState {
             rev_before + 1,
             "invariant: a create commits one revision"
         );
-        Ok(Value::clone(&stored))
+        Ok(stored)
     }
 }
 

@@ -40,7 +40,7 @@ fn finalizers_for_propagation(obj: &Value, propagation: Option<Propagation>) -> 
 
 impl ApiState {
     /// DELETE of one object: 404 when missing.
-    pub(crate) fn delete(&mut self, req: &ApiRequest, now: &str) -> Result<Value, ApiError> {
+    pub(crate) fn delete(&mut self, req: &ApiRequest, now: &str) -> Result<Arc<Value>, ApiError> {
         let key = object_key(req)?;
         self.delete_object(&req.resource, &key, &req.delete, now)
     }
@@ -64,7 +64,7 @@ impl ApiState {
         key: &ObjectKey,
         opts: &DeleteOptions,
         now: &str,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Arc<Value>, ApiError> {
         let Some(cur) = self.store.get(key).cloned() else {
             return Err(not_found(t, &key.name));
         };
@@ -96,7 +96,7 @@ impl ApiState {
             }
         }
         if meta::deletion_timestamp(&cur).is_some() {
-            return Ok(Value::clone(&cur));
+            return Ok(cur);
         }
         let finalizers = finalizers_for_propagation(&cur, opts.propagation);
         let rev_before = self.store.revision();
@@ -116,13 +116,13 @@ impl ApiState {
                 rev_before + 1,
                 "invariant: one commit"
             );
-            return Ok(Value::clone(&stored));
+            return Ok(stored);
         }
         let stored = self
             .store
             .commit(WatchEventType::Deleted, key, Value::clone(&cur));
         assert!(self.store.get(key).is_none(), "invariant: deleted");
-        Ok(Value::clone(&stored))
+        Ok(stored)
     }
 
     /// DELETE of a collection: deletes every object the list options select (in key order,
@@ -143,7 +143,7 @@ impl ApiState {
         let mut items: Vec<Arc<Value>> = Vec::with_capacity(keys.len());
         for key in &keys {
             let obj = self.delete_object(t, key, &req.delete, now)?;
-            items.push(Arc::new(obj));
+            items.push(obj);
         }
         Ok(list::list_body(
             t,

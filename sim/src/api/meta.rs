@@ -14,13 +14,12 @@ pub(crate) fn meta_mut(obj: &mut Value) -> &mut Map<String, Value> {
     let map = obj
         .as_object_mut()
         .expect("invariant: stored and checked objects are JSON objects");
-    let m = map
-        .entry("metadata")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !m.is_object() {
-        *m = Value::Object(Map::new());
+    // Look up before inserting: `Map::entry` would allocate the key on every call.
+    if !matches!(map.get("metadata"), Some(Value::Object(_))) {
+        map.insert("metadata".to_string(), Value::Object(Map::new()));
     }
-    m.as_object_mut()
+    map.get_mut("metadata")
+        .and_then(Value::as_object_mut)
         .expect("invariant: metadata was just made an object")
 }
 
@@ -34,16 +33,33 @@ pub(crate) fn str_of<'a>(obj: &'a Value, field: &str) -> &'a str {
 
 /// Sets a string field of `metadata`.
 pub(crate) fn set_str(obj: &mut Value, field: &str, value: String) {
-    meta_mut(obj).insert(field.to_string(), Value::String(value));
+    set_field(obj, field, Some(Value::String(value)));
 }
 
-/// Sets or removes (`None`) a field of `metadata`.
+/// Sets a string field of `metadata` to a copy of `value`; allocates only when the field
+/// differs.
+pub(crate) fn set_str_from(obj: &mut Value, field: &str, value: &str) {
+    let m = meta_mut(obj);
+    match m.get_mut(field) {
+        Some(Value::String(s)) if s == value => {}
+        Some(v) => *v = Value::String(value.to_string()),
+        None => {
+            m.insert(field.to_string(), Value::String(value.to_string()));
+        }
+    }
+}
+
+/// Sets or removes (`None`) a field of `metadata`. An existing field is overwritten in place
+/// (no copy of its key).
 pub(crate) fn set_field(obj: &mut Value, field: &str, value: Option<Value>) {
     let m = meta_mut(obj);
     match value {
-        Some(v) => {
-            m.insert(field.to_string(), v);
-        }
+        Some(v) => match m.get_mut(field) {
+            Some(slot) => *slot = v,
+            None => {
+                m.insert(field.to_string(), v);
+            }
+        },
         None => {
             m.remove(field);
         }

@@ -178,16 +178,20 @@ impl ApiState {
     ///
     /// A `Watch` request is answered with 405 MethodNotAllowed: watches are served by a
     /// [`WatchCache`].
-    pub fn apply(&mut self, req: &ApiRequest, now: &str) -> Result<Value, ApiError> {
+    ///
+    /// The answer is shared, not copied: for a get or a write it is the stored object itself
+    /// (the same `Arc` the store and the log hold), so a caller that only serialises it pays
+    /// no deep copy.
+    pub fn apply(&mut self, req: &ApiRequest, now: &str) -> Result<Arc<Value>, ApiError> {
         let rev_before = self.store.revision();
         let result = match req.verb {
             Verb::Get => self.get(req),
-            Verb::List => list::list_from_storage(&self.store, req),
+            Verb::List => list::list_from_storage(&self.store, req).map(Arc::new),
             Verb::Create => self.create(req, now),
             Verb::Update => self.update(req, now),
             Verb::Patch => self.patch(req, now),
             Verb::Delete => self.delete(req, now),
-            Verb::DeleteCollection => self.delete_collection(req, now),
+            Verb::DeleteCollection => self.delete_collection(req, now).map(Arc::new),
             Verb::Watch => Err(ApiError::new(
                 kubesim_model::StatusReason::MethodNotAllowed,
                 "watch is served by the watch cache, not by storage",
@@ -235,10 +239,10 @@ impl ApiState {
     }
 
     /// GET of one object: 404 NotFound when absent.
-    fn get(&self, req: &ApiRequest) -> Result<Value, ApiError> {
+    fn get(&self, req: &ApiRequest) -> Result<Arc<Value>, ApiError> {
         let key = object_key(req)?;
         match self.store.get(&key) {
-            Some(obj) => Ok(Value::clone(obj)),
+            Some(obj) => Ok(Arc::clone(obj)),
             None => Err(not_found(&req.resource, &key.name)),
         }
     }

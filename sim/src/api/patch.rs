@@ -9,6 +9,7 @@ use super::update::{check_name, no_such_subresource, UpdateScope};
 use super::{meta, not_found, object_key, validate, ApiRequest, ApiState, PatchType};
 use kubesim_model::{ApiError, ObjectKey, ResourceType, StatusReason};
 use serde_json::{json, Map, Value};
+use std::sync::Arc;
 
 /// The patch types custom resources accept, as the 415 message lists them.
 const CUSTOM_RESOURCE_PATCH_TYPES: &str =
@@ -42,7 +43,7 @@ impl ApiState {
     /// malformed JSON patch 400; a JSON patch operation that fails (a `test` that does not
     /// match, a path that does not exist) 422; apply without `fieldManager` 422; a missing
     /// object 404 (apply creates it).
-    pub(crate) fn patch(&mut self, req: &ApiRequest, now: &str) -> Result<Value, ApiError> {
+    pub(crate) fn patch(&mut self, req: &ApiRequest, now: &str) -> Result<Arc<Value>, ApiError> {
         let t = &req.resource;
         let key = object_key(req)?;
         if req.status && !t.status_subresource {
@@ -127,7 +128,7 @@ impl ApiState {
         manager: &str,
         scope: UpdateScope,
         now: &str,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Arc<Value>, ApiError> {
         check_apply_body(t, body)?;
         let mut obj = meta::checked_object(&without_managed_fields(body), t)?;
         check_name(&obj, key)?;
@@ -567,7 +568,7 @@ mod tests {
             ApiRequest::new(Verb::Patch, t.clone(), Some("default"), Some(name)).with_body(body);
         req.patch_type = Some(PatchType::Apply);
         req.field_manager = Some("ctl".into());
-        s.apply(&req, NOW)
+        s.apply(&req, NOW).map(Arc::unwrap_or_clone)
     }
 
     #[test]

@@ -83,7 +83,11 @@ impl Store {
         let object = Arc::new(object);
         let prev = match kind {
             WatchEventType::Deleted => self.objects.remove(key),
-            _ => self.objects.insert(key.clone(), Arc::clone(&object)),
+            // An existing key keeps its map entry: no key copy for a MODIFIED write.
+            _ => match self.objects.get_mut(key) {
+                Some(slot) => Some(std::mem::replace(slot, Arc::clone(&object))),
+                None => self.objects.insert(key.clone(), Arc::clone(&object)),
+            },
         };
         assert_eq!(
             prev.is_none(),

@@ -27,12 +27,12 @@ pub(crate) fn widget() -> ResourceType {
 
 pub(crate) fn create(s: &mut ApiState, t: &ResourceType, body: Value) -> Result<Value, ApiError> {
     let req = ApiRequest::new(Verb::Create, t.clone(), Some("default"), None).with_body(body);
-    s.apply(&req, NOW)
+    s.apply(&req, NOW).map(Arc::unwrap_or_clone)
 }
 
 pub(crate) fn get(s: &mut ApiState, t: &ResourceType, name: &str) -> Result<Value, ApiError> {
     let req = ApiRequest::new(Verb::Get, t.clone(), Some("default"), Some(name));
-    s.apply(&req, NOW)
+    s.apply(&req, NOW).map(Arc::unwrap_or_clone)
 }
 
 pub(crate) fn update(
@@ -42,7 +42,7 @@ pub(crate) fn update(
     body: Value,
 ) -> Result<Value, ApiError> {
     let req = ApiRequest::new(Verb::Update, t.clone(), Some("default"), Some(name)).with_body(body);
-    s.apply(&req, NOW)
+    s.apply(&req, NOW).map(Arc::unwrap_or_clone)
 }
 
 pub(crate) fn update_status(
@@ -54,7 +54,7 @@ pub(crate) fn update_status(
     let mut req =
         ApiRequest::new(Verb::Update, t.clone(), Some("default"), Some(name)).with_body(body);
     req.status = true;
-    s.apply(&req, NOW)
+    s.apply(&req, NOW).map(Arc::unwrap_or_clone)
 }
 
 pub(crate) fn patch(
@@ -67,7 +67,7 @@ pub(crate) fn patch(
     let mut req =
         ApiRequest::new(Verb::Patch, t.clone(), Some("default"), Some(name)).with_body(body);
     req.patch_type = Some(patch_type);
-    s.apply(&req, NOW)
+    s.apply(&req, NOW).map(Arc::unwrap_or_clone)
 }
 
 pub(crate) fn delete(s: &mut ApiState, t: &ResourceType, name: &str) -> Result<Value, ApiError> {
@@ -82,7 +82,7 @@ pub(crate) fn delete_with(
 ) -> Result<Value, ApiError> {
     let mut req = ApiRequest::new(Verb::Delete, t.clone(), Some("default"), Some(name));
     req.delete = opts;
-    s.apply(&req, LATER)
+    s.apply(&req, LATER).map(Arc::unwrap_or_clone)
 }
 
 pub(crate) fn list(
@@ -92,7 +92,7 @@ pub(crate) fn list(
 ) -> Result<Value, ApiError> {
     let mut req = ApiRequest::new(Verb::List, t.clone(), Some("default"), None);
     req.list = opts;
-    s.apply(&req, NOW)
+    s.apply(&req, NOW).map(Arc::unwrap_or_clone)
 }
 
 /// The names of a list's items.

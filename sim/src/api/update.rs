@@ -8,6 +8,7 @@ use super::{meta, not_found, object_key, validate, ApiRequest, ApiState};
 use kubesim_model::{ApiError, ObjectKey, ResourceType, StatusReason, WatchEventType};
 use serde_json::Value;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// What an update may change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,17 +46,22 @@ pub(crate) fn check_name(obj: &Value, key: &ObjectKey) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The object without `metadata` (and without `status` when `skip_status`): what a change of
-/// bumps `metadata.generation`.
-fn content(obj: &Value, skip_status: bool) -> Value {
-    let mut c = obj.clone();
-    if let Some(map) = c.as_object_mut() {
-        map.remove("metadata");
-        if skip_status {
-            map.remove("status");
+/// Whether `a` and `b` are equal without `metadata` (and without `status` when `skip_status`):
+/// a change there bumps `metadata.generation`. Compares in place, without copying either.
+fn same_content(a: &Value, b: &Value, skip_status: bool) -> bool {
+    let (Value::Object(a), Value::Object(b)) = (a, b) else {
+        return a == b;
+    };
+    let counted = |k: &String| k != "metadata" && !(skip_status && k == "status");
+    let mut a = a.iter().filter(|(k, _)| counted(k));
+    let mut b = b.iter().filter(|(k, _)| counted(k));
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x == y => {}
+            _ => return false,
         }
     }
-    c
 }
 
 /// `field.Forbidden` for finalizers added to a deleting object, with Go's `%#v` of the sorted
@@ -76,7 +82,7 @@ impl ApiState {
     ///
     /// Difference: an update of a missing object is 404 for every type (the apiserver creates
     /// it for types with `AllowCreateOnUpdate`, such as ConfigMap and Lease).
-    pub(crate) fn update(&mut self, req: &ApiRequest, _now: &str) -> Result<Value, ApiError> {
+    pub(crate) fn update(&mut self, req: &ApiRequest, _now: &str) -> Result<Arc<Value>, ApiError> {
         let t = &req.resource;
         let key = object_key(req)?;
         if req.status && !t.status_subresource {
@@ -113,13 +119,13 @@ impl ApiState {
         key: &ObjectKey,
         mut obj: Value,
         scope: UpdateScope,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Arc<Value>, ApiError> {
         check_name(&obj, key)?;
         let Some(old) = self.store.get(key).cloned() else {
             return Err(not_found(t, &key.name));
         };
         if !key.namespace.is_empty() {
-            meta::set_str(&mut obj, "namespace", key.namespace.clone());
+            meta::set_str_from(&mut obj, "namespace", &key.namespace);
         } else {
             meta::set_field(&mut obj, "namespace", None);
         }
@@ -232,7 +238,7 @@ impl ApiState {
 
         // Generation: anything but metadata (and a status subresource) changed.
         let skip_status = t.status_subresource || scope == UpdateScope::Status;
-        if t.generation && content(&obj, skip_status) != content(&old, skip_status) {
+        if t.generation && !same_content(&obj, &old, skip_status) {
             meta::set_field(
                 &mut obj,
                 "generation",
@@ -248,7 +254,7 @@ impl ApiState {
                 .store
                 .commit(WatchEventType::Deleted, key, Value::clone(&old));
             assert!(self.store.get(key).is_none(), "invariant: deleted");
-            return Ok(Value::clone(&stored));
+            return Ok(stored);
         }
         if obj == *old {
             assert_eq!(
@@ -256,7 +262,7 @@ impl ApiState {
                 rev_before,
                 "invariant: no-op writes nothing"
             );
-            return Ok(Value::clone(&old));
+            return Ok(old);
         }
         let stored = self.store.commit(WatchEventType::Modified, key, obj);
         assert_eq!(
@@ -264,7 +270,7 @@ impl ApiState {
             rev_before + 1,
             "invariant: an update commits one revision"
         );
-        Ok(Value::clone(&stored))
+        Ok(stored)
     }
 }
 

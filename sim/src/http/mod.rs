@@ -22,13 +22,10 @@ use http::{header, Method, Request, Response};
 use http_body_util::{BodyExt, Limited};
 use kubesim_model::{ApiError, EventKind, StatusReason};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Serves one request on `replica`; `conn` numbers the connection for the history.
-pub async fn handle<B>(
-    replica: &std::sync::Arc<Replica>,
-    conn: u64,
-    req: Request<B>,
-) -> Response<Body>
+pub async fn handle<B>(replica: &Arc<Replica>, conn: u64, req: Request<B>) -> Response<Body>
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -74,6 +71,7 @@ where
         Err(e) => return reject(replica, conn, &method, &path, e),
     };
     let recorder = &replica.cluster.recorder;
+    let target = request.target();
     let rv = request
         .list
         .resource_version
@@ -84,7 +82,7 @@ where
         EventKind::Request {
             conn,
             verb: request.verb.as_str().into(),
-            target: request.target(),
+            target: target.clone(),
             subresource: request.status.then(|| "status".to_string()),
             rv,
         },
@@ -123,9 +121,12 @@ where
         EventKind::Response {
             conn,
             verb: request.verb.as_str().into(),
-            target: request.target(),
+            target,
             code,
-            rv: result.as_ref().ok().and_then(object_resource_version),
+            rv: result
+                .as_ref()
+                .ok()
+                .and_then(|v| object_resource_version(v)),
             reason: result.as_ref().err().map(|e| e.reason.as_str().to_string()),
         },
     );
@@ -137,9 +138,9 @@ where
 
 /// Answers a non-watch request: `resourceVersion=0` lists from this replica's watch cache
 /// (possibly stale, as on a real cluster), everything else from storage.
-fn serve(replica: &Replica, request: &ApiRequest) -> Result<Value, ApiError> {
+fn serve(replica: &Replica, request: &ApiRequest) -> Result<Arc<Value>, ApiError> {
     if request.verb == Verb::List && request.list.resource_version.as_deref() == Some("0") {
-        return replica.cache().list(request);
+        return replica.cache().list(request).map(Arc::new);
     }
     let now = clock::rfc3339(clock::sim_now());
     let mut st = replica.cluster.state();

@@ -12,7 +12,6 @@ use crate::apiserver::replica::Replica;
 use bytes::Bytes;
 use http::Response;
 use kubesim_model::{ApiError, EventKind, WatchEventType};
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -20,9 +19,21 @@ use tokio::sync::mpsc;
 /// Lines buffered per watch before the stream applies backpressure.
 const WATCH_CHANNEL_CAPACITY: usize = 64;
 
+/// One watch event on the wire: `{"object":...,"type":...}`, the keys in the order a
+/// `serde_json::Map` sorts them, serialised by reference (the object is not copied).
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    object: &'a serde_json::Value,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
 fn line(kind: WatchEventType, object: &serde_json::Value) -> Bytes {
-    let mut v = serde_json::to_vec(&json!({ "type": kind.as_str(), "object": object }))
-        .expect("invariant: watch events serialize");
+    let mut v = serde_json::to_vec(&Line {
+        object,
+        kind: kind.as_str(),
+    })
+    .expect("invariant: watch events serialize");
     v.push(b'\n');
     Bytes::from(v)
 }
