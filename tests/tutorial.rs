@@ -90,3 +90,14 @@ fn my_controller_converges_after_a_partition() {
     assert_eq!(pods.len(), 3);
     reference::converged(&groups, &pods).expect("converged");
 }
+
+#[test]
+fn a_scenario_swept_over_seeds_reports_a_replayable_failure() {
+    // `kubesim::check` runs seeds and panics with the oracle, the history tail and the replay
+    // commands; `KUBESIM_SEED=N` reruns one seed with its full history.
+    let holds = kubesim::scenario::find("replicagroup").expect("built in");
+    kubesim::check(holds).seeds(0..2).run();
+    let buggy = kubesim::scenario::find("split-brain").expect("built in");
+    let failure = std::panic::catch_unwind(|| kubesim::check(buggy).seeds(0..5).run());
+    assert!(failure.is_err(), "split-brain is caught within 5 seeds");
+}

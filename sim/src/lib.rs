@@ -3,6 +3,7 @@
 //! Deterministic simulation testing for Kubernetes controllers.
 //!
 //! - [`api`]: the API server core, a pure state machine with Kubernetes REST semantics.
+//! - [`check`]: `kubesim::check(scenario).seeds(0..500).run()` for a user's own tests.
 //! - [`buggify`]: BUGGIFY fault points for code under test (`kubesim::buggify!()`).
 //! - [`apiserver`]: shared storage and API server replicas as turmoil hosts.
 //! - [`http`]: the HTTP front of a replica (REST paths, status errors, watch streams).
@@ -22,6 +23,7 @@
 pub mod api;
 pub mod apiserver;
 pub mod buggify;
+pub mod check;
 pub mod clock;
 pub mod clockskew;
 pub mod history;
@@ -33,3 +35,19 @@ pub mod scenario;
 pub mod single_writer;
 pub mod transport;
 pub mod world;
+
+pub use check::check;
+
+/// Parses a seed as the command line and `KUBESIM_SEED` spell it: decimal or `0x` hex.
+pub fn cli_seed(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => t.parse::<u64>(),
+    };
+    parsed.map_err(|_| {
+        format!(
+            "invalid seed {s:?}: expected a number in 0..=18446744073709551615 (decimal or 0x hex)"
+        )
+    })
+}

@@ -2,16 +2,7 @@
 
 /// Parses a seed: decimal (`42`) or hexadecimal (`0x2a`).
 pub fn parse_seed(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => t.parse::<u64>(),
-    };
-    parsed.map_err(|_| {
-        format!(
-            "invalid seed {s:?}: expected a number in 0..=18446744073709551615 (decimal or 0x hex)"
-        )
-    })
+    kubesim::cli_seed(s)
 }
 
 /// A half-open range of seeds `A..B`.
