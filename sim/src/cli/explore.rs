@@ -184,7 +184,7 @@ fn sweep(
 
 fn print_table(rows: &[Row]) {
     println!(
-        "{:<24} {:<28} {:>6} {:>10} {:>12} {:>9}  result",
+        "{:<24} {:<34} {:>6} {:>10} {:>12} {:>9}  result",
         "scenario", "expectation", "seeds", "violating", "first seed", "seeds/s"
     );
     for r in rows {
@@ -193,7 +193,7 @@ fn print_table(rows: &[Row]) {
             .first()
             .map_or("-".to_string(), |f| f.seed.to_string());
         println!(
-            "{:<24} {:<28} {:>6} {:>10} {:>12} {:>9.1}  {}",
+            "{:<24} {:<34} {:>6} {:>10} {:>12} {:>9.1}  {}",
             r.scenario.name,
             r.scenario.expectation.to_string(),
             r.seeds,
