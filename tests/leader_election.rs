@@ -14,7 +14,7 @@ use kubesim::api::StoreConfig;
 use kubesim::apiserver::ClusterConfig;
 use kubesim::clockskew::ClockSkew;
 use kubesim::history::{self, Recorder};
-use kubesim::scenario::split_brain::add_replica;
+use kubesim::scenario::split_brain::{add_replica, draw_skew};
 use kubesim::single_writer::{self, Violation};
 use kubesim::transport::{self, Target};
 use kubesim::world::{World, WorldConfig};
@@ -205,18 +205,7 @@ fn a_partitioned_leader_stops_leading_before_another_replica_acquires() {
 /// up to 5 s, rate log-uniform in [0.1, 10], a pause of 20..40 s with probability 1/2).
 fn skew_plan(seed: u64) -> Vec<ClockSkew> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_c10c);
-    (0..3)
-        .map(|_| {
-            ClockSkew::draw(
-                &mut rng,
-                Duration::from_secs(5),
-                10.0,
-                0.5,
-                Duration::from_secs(30),
-                Duration::from_secs(40),
-            )
-        })
-        .collect()
+    (0..3).map(|_| draw_skew(&mut rng)).collect()
 }
 
 fn run_skewed(seed: u64, fencing: bool) -> Vec<Violation> {

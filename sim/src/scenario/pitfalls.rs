@@ -145,15 +145,8 @@ fn add(world: &mut World, v: Variant) {
                 });
             }
             let config = ControllerConfig {
-                name: "replicagroup".into(),
-                seed,
-                informer: InformerConfig {
-                    watch_timeout: Duration::from_secs(60),
-                    ..InformerConfig::default()
-                },
-                reconcile_timeout: Some(Duration::from_secs(10)),
                 shutdown_grace: Duration::from_secs(2),
-                ..ControllerConfig::default()
+                ..replicagroup::controller_config(seed)
             };
             let groups = Api::<ReplicaGroup>::all(client.clone());
             let pods = Api::<Pod>::all(client.clone());

@@ -57,6 +57,21 @@ pub(crate) fn config(rng: &mut ChaCha8Rng) -> WorldConfig {
     }
 }
 
+/// The reference controller's settings in this scenario: watches re-opened every minute and a
+/// 10 s deadline per reconcile, so a call stuck in a partition cannot stall a worker for good.
+pub(crate) fn controller_config(seed: u64) -> ControllerConfig {
+    ControllerConfig {
+        name: "replicagroup".into(),
+        seed,
+        informer: InformerConfig {
+            watch_timeout: Duration::from_secs(60),
+            ..InformerConfig::default()
+        },
+        reconcile_timeout: Some(Duration::from_secs(10)),
+        ..ControllerConfig::default()
+    }
+}
+
 /// Adds the reference controller as host `name`, connecting to any replica.
 pub fn add_controller(world: &mut World, name: &str) {
     let replicas = world.replicas.len();
@@ -67,19 +82,12 @@ pub fn add_controller(world: &mut World, name: &str) {
         let (recorder, host) = (recorder.clone(), host.clone());
         async move {
             let client = transport::client(&host, Target::Any { replicas, seed }, recorder.clone());
-            let config = ControllerConfig {
-                name: "replicagroup".into(),
-                seed,
-                informer: InformerConfig {
-                    watch_timeout: Duration::from_secs(60),
-                    ..InformerConfig::default()
-                },
-                reconcile_timeout: Some(Duration::from_secs(10)),
-                ..ControllerConfig::default()
-            };
-            let controller = Controller::new(Api::<ReplicaGroup>::all(client.clone()), config)
-                .owns(Api::<Pod>::all(client.clone()), InformerConfig::default())
-                .observer(HostObserver::shared(recorder, &host));
+            let controller = Controller::new(
+                Api::<ReplicaGroup>::all(client.clone()),
+                controller_config(seed),
+            )
+            .owns(Api::<Pod>::all(client.clone()), InformerConfig::default())
+            .observer(HostObserver::shared(recorder, &host));
             let data = Arc::new(reference::Data { client });
             controller
                 .run(

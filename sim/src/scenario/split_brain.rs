@@ -86,14 +86,7 @@ fn setup(world: &mut World, fencing: bool) {
     for i in 0..3 {
         let skew = match world.faults {
             FaultProfile::None => ClockSkew::exact(),
-            _ => ClockSkew::draw(
-                &mut rng,
-                Duration::from_secs(5),
-                10.0,
-                0.5,
-                Duration::from_secs(30),
-                Duration::from_secs(40),
-            ),
+            _ => draw_skew(&mut rng),
         };
         world.recorder.record(
             "sim",
@@ -127,6 +120,19 @@ fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
             message: v.to_string(),
         })
         .collect()
+}
+
+/// One replica's clock: offset up to 5 s, rate log-uniform in [1/10, 10], and with probability
+/// 1/2 a pause of 20 to 40 s starting in the first 30 s.
+pub fn draw_skew(rng: &mut impl rand::Rng) -> ClockSkew {
+    ClockSkew::draw(
+        rng,
+        Duration::from_secs(5),
+        10.0,
+        0.5,
+        Duration::from_secs(30),
+        Duration::from_secs(40),
+    )
 }
 
 /// While leading: patch `default/work` every [`WRITE_PERIOD`] of the local clock, fencing first
