@@ -60,15 +60,7 @@ pub async fn start(replica: &Arc<Replica>, conn: u64, request: ApiRequest) -> Re
             return body::error(&e);
         }
     };
-    let watcher = replica.cluster.next_watcher_id();
-    recorder.record(
-        &replica.name,
-        EventKind::WatchOpen {
-            watcher,
-            target: request.target(),
-            rv: request.list.resource_version.clone(),
-        },
-    );
+    let watcher = open_watcher(replica, &request);
     let (tx, rx) = mpsc::channel(WATCH_CHANNEL_CAPACITY);
     let timeout = request
         .list
@@ -87,11 +79,10 @@ pub async fn start(replica: &Arc<Replica>, conn: u64, request: ApiRequest) -> Re
     body::stream(rx)
 }
 
-/// The 410 answer to a watch from a compacted revision.
-fn expired(replica: &Replica, request: &ApiRequest, e: &ApiError) -> Response<Body> {
-    let recorder = &replica.cluster.recorder;
+/// A new watcher id, with its `watch-open` history line.
+fn open_watcher(replica: &Replica, request: &ApiRequest) -> u64 {
     let watcher = replica.cluster.next_watcher_id();
-    recorder.record(
+    replica.cluster.recorder.record(
         &replica.name,
         EventKind::WatchOpen {
             watcher,
@@ -99,6 +90,13 @@ fn expired(replica: &Replica, request: &ApiRequest, e: &ApiError) -> Response<Bo
             rv: request.list.resource_version.clone(),
         },
     );
+    watcher
+}
+
+/// The 410 answer to a watch from a compacted revision.
+fn expired(replica: &Replica, request: &ApiRequest, e: &ApiError) -> Response<Body> {
+    let recorder = &replica.cluster.recorder;
+    let watcher = open_watcher(replica, request);
     recorder.record(
         &replica.name,
         EventKind::WatchSend {
