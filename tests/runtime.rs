@@ -270,3 +270,88 @@ fn shutdown_leaves_no_task_behind_and_a_leaking_worker_is_named() {
     let leak = leaky.expect_err("the leaking loop is caught");
     assert_eq!(leak.leaked, vec!["leaky-poller"]);
 }
+
+#[test]
+fn losing_leadership_cancels_in_flight_reconciles_with_reason_leadership_lost() {
+    use k8s_openapi::api::coordination::v1::Lease;
+    use kubesim_controller::leader::{
+        run_while_leading, LeaderElectionConfig, LeaderElector, TokioClock,
+    };
+    let mut w = common::world(26, &[0]);
+    // Cut the replica off from the API server once it leads: renewals fail for RenewDeadline.
+    w.schedule(
+        Duration::from_secs(5),
+        kubesim::world::FaultAction::Partition("leader".into(), "apiserver-0".into()),
+    );
+    let recorder = w.recorder.clone();
+    common::client(&mut w, "leader", Target::Replica(0), move |c| async move {
+        let observer = HostObserver::shared(recorder.clone(), "leader");
+        let api: Api<ConfigMap> = Api::namespaced(c.clone(), "default");
+        api.create(&PostParams::default(), &cm("slow")).await?;
+        let elector = LeaderElector::new(
+            Api::<Lease>::namespaced(c.clone(), "default"),
+            "lead",
+            LeaderElectionConfig::new("leader".to_string()),
+            Arc::new(TokioClock::default()),
+            Box::new(rand_chacha::ChaCha8Rng::seed_from_u64(3)),
+        )?
+        .observer(observer.clone());
+        let stop = Context::background();
+        let stopper = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(40)).await;
+            stopper.cancel(CancelReason::Shutdown);
+        });
+        run_while_leading(&elector, &stop, |lead| {
+            let (api, observer) = (api.clone(), observer.clone());
+            async move {
+                // A reconcile that takes a minute: it is in flight when leadership is lost.
+                let slow = |_o: Arc<ConfigMap>, ctx: Context, _d: Arc<()>| async move {
+                    ctx.run(tokio::time::sleep(Duration::from_secs(60)))
+                        .await
+                        .ok();
+                    Ok::<_, std::io::Error>(Action::await_change())
+                };
+                Controller::new(
+                    api,
+                    ControllerConfig {
+                        reconcile_timeout: None,
+                        ..ControllerConfig::default()
+                    },
+                )
+                .observer(observer)
+                .run(
+                    slow,
+                    kubesim_controller::default_error_policy,
+                    Arc::new(()),
+                    lead,
+                )
+                .await;
+            }
+        })
+        .await;
+        let lines: Vec<String> = recorder
+            .events()
+            .iter()
+            .filter(|e| e.host == "leader")
+            .map(|e| e.kind.to_string())
+            .collect();
+        let end = lines
+            .iter()
+            .find(|l| l.starts_with("reconcile-end default/slow"))
+            .expect("the reconcile ended");
+        assert!(end.contains("cancelled leadership lost"), "{end}");
+        assert!(
+            !end.contains("deadline"),
+            "a cancellation is not reported as a timeout: {end}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("stopping: leadership lost")),
+            "{lines:?}"
+        );
+        Ok(())
+    });
+    common::run(&mut w);
+}
