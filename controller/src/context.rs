@@ -100,7 +100,7 @@ impl Context {
 
     /// A child whose deadline is `min(self's deadline, now + timeout)`.
     pub fn with_timeout(&self, timeout: Duration) -> Self {
-        self.with_deadline(Instant::now() + timeout)
+        self.with_deadline(Instant::now() + timeout) // det-ok: tokio::time::Instant, the host's simulated clock
     }
 
     /// A child whose deadline is `min(self's deadline, deadline)`.
@@ -122,7 +122,7 @@ impl Context {
     /// Time left before the deadline (`None` without one).
     pub fn remaining(&self) -> Option<Duration> {
         self.deadline
-            .map(|d| d.saturating_duration_since(Instant::now()))
+            .map(|d| d.saturating_duration_since(Instant::now())) // det-ok: tokio::time::Instant, the host's simulated clock
     }
 
     /// Cancels this context and its children for `reason` (the first reason given wins).
@@ -137,7 +137,7 @@ impl Context {
             return Some(r);
         }
         match self.deadline {
-            Some(d) if Instant::now() >= d => Some(CancelReason::DeadlineExceeded),
+            Some(d) if Instant::now() >= d => Some(CancelReason::DeadlineExceeded), // det-ok: tokio::time::Instant, the host's simulated clock
             _ => None,
         }
     }
@@ -223,7 +223,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn run_fails_by_the_deadline_with_deadline_exceeded() {
         let ctx = Context::background().with_timeout(Duration::from_secs(2));
-        let start = Instant::now();
+        let start = Instant::now(); // det-ok: tokio::time::Instant, the host's simulated clock
         let r = ctx.run(std::future::pending::<()>()).await;
         assert_eq!(r, Err(Cancelled::DeadlineExceeded));
         assert_eq!(start.elapsed(), Duration::from_secs(2));

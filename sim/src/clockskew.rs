@@ -193,7 +193,7 @@ impl SkewedClock {
         skew.check();
         Self {
             skew,
-            start: Instant::now(),
+            start: Instant::now(), // det-ok: tokio::time::Instant, the host's simulated clock
             resolution: Duration::from_millis(1),
         }
     }
@@ -211,7 +211,7 @@ impl SkewedClock {
     }
 
     fn local_elapsed(&self) -> Duration {
-        self.skew.local(Instant::now() - self.start)
+        self.skew.local(Instant::now() - self.start) // det-ok: tokio::time::Instant, the host's simulated clock
     }
 }
 
@@ -277,7 +277,7 @@ mod tests {
             let clock = SkewedClock::new(
                 ClockSkew::rate(2.0).with_pause(Duration::from_secs(1), Duration::from_secs(5)),
             );
-            let start = Instant::now();
+            let start = Instant::now(); // det-ok: tokio::time::Instant, the host's simulated clock
             clock.sleep(Duration::from_secs(4)).await; // 2 s local before the pause, 2 s after
             assert_eq!(start.elapsed(), Duration::from_secs(7));
             assert_eq!(clock.now() - start, Duration::from_secs(4));

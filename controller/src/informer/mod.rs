@@ -167,7 +167,7 @@ where
     pub async fn run(mut self, ctx: Context, mut handler: impl FnMut(Change<K>) + Send) {
         let mut state = State::List;
         let mut resync = self.config.resync.map(|p| {
-            let mut i = tokio::time::interval_at(tokio::time::Instant::now() + p, p);
+            let mut i = tokio::time::interval_at(tokio::time::Instant::now() + p, p); // det-ok: tokio::time::Instant, the host's simulated clock
             i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             i
         });

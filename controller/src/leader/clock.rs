@@ -35,7 +35,7 @@ impl TokioClock {
     /// in a simulation, the run's fixed epoch.
     pub fn new(start_wall: Timestamp) -> Self {
         Self {
-            start: Instant::now(),
+            start: Instant::now(), // det-ok: tokio::time::Instant, the host's simulated clock
             start_wall,
         }
     }
@@ -50,7 +50,7 @@ impl Default for TokioClock {
 
 impl Clock for TokioClock {
     fn now(&self) -> Instant {
-        Instant::now()
+        Instant::now() // det-ok: tokio::time::Instant, the host's simulated clock
     }
 
     fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {

@@ -61,7 +61,7 @@ impl BucketRateLimiter {
 
 impl<K> RateLimiter<K> for BucketRateLimiter {
     fn when(&mut self, _key: &K) -> Duration {
-        self.reserve_at(Instant::now())
+        self.reserve_at(Instant::now()) // det-ok: tokio::time::Instant, the host's simulated clock
     }
 
     fn forget(&mut self, _key: &K) {}

@@ -403,7 +403,7 @@ where
             key: k.clone(),
             attempt,
         });
-        let started = Instant::now();
+        let started = Instant::now(); // det-ok: tokio::time::Instant, the host's simulated clock
         let ctx = match self.timeout {
             Some(t) => self.ctx.with_timeout(t),
             None => self.ctx.child(),

@@ -160,7 +160,7 @@ impl<K: Hash + Eq + Clone> Core<K> {
             self.add(key);
             return;
         }
-        let ready_at = Instant::now() + delay.min(DELAY_MAX);
+        let ready_at = Instant::now() + delay.min(DELAY_MAX); // det-ok: tokio::time::Instant, the host's simulated clock
         let earliest_before = self.delayed.next_ready();
         let id = self.intern(key);
         let slot = &mut self.slots[id as usize];
@@ -424,7 +424,7 @@ impl<K: Hash + Eq + Clone> Core<K> {
     }
 
     fn promote_due_waiting(&mut self) {
-        let now = Instant::now();
+        let now = Instant::now(); // det-ok: tokio::time::Instant, the host's simulated clock
         while let Some(id) = self.delayed.pop_ready(now) {
             self.slots[id as usize].state &= !WAITING;
             self.mark_dirty(id);

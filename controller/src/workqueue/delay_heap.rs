@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn heap_pops_in_ready_order_and_breaks_ties_by_insertion() {
-        let t0 = Instant::now();
+        let t0 = Instant::now(); // det-ok: tokio::time::Instant, the host's simulated clock
         let mut heap = DelayHeap::default();
         heap.push(3, t0 + Duration::from_secs(3));
         heap.push(1, t0 + Duration::from_secs(1));
@@ -182,7 +182,7 @@ mod tests {
 
     #[test]
     fn lowering_a_ready_time_moves_the_id_forward_and_raising_it_is_ignored() {
-        let t0 = Instant::now();
+        let t0 = Instant::now(); // det-ok: tokio::time::Instant, the host's simulated clock
         let mut heap = DelayHeap::default();
         heap.push(0, t0 + Duration::from_secs(5));
         heap.push(1, t0 + Duration::from_secs(2));

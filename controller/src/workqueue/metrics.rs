@@ -174,7 +174,7 @@ impl MetricsState {
         if let Some(timing) = &mut self.timing {
             let slot = timing.slot(id);
             if slot.added.is_none() {
-                slot.added = Some(Instant::now());
+                slot.added = Some(Instant::now()); // det-ok: tokio::time::Instant, the host's simulated clock
             }
         }
         if let Some(export) = &self.export {
@@ -196,7 +196,7 @@ impl MetricsState {
     fn on_get_detailed(&mut self, id: u32) {
         let mut waited = None;
         if let Some(timing) = &mut self.timing {
-            let now = Instant::now();
+            let now = Instant::now(); // det-ok: tokio::time::Instant, the host's simulated clock
             let slot = timing.slot(id);
             slot.started = Some(now);
             if let Some(added) = slot.added.take() {
@@ -224,7 +224,7 @@ impl MetricsState {
         if let Some(timing) = &mut self.timing {
             let slot = timing.slot(id);
             if let Some(started) = slot.started.take() {
-                let d = Instant::now().saturating_duration_since(started);
+                let d = Instant::now().saturating_duration_since(started); // det-ok: tokio::time::Instant, the host's simulated clock
                 timing.work_duration.observe(d);
                 worked = Some(d);
             }
@@ -252,7 +252,7 @@ impl MetricsState {
             ..WorkQueueMetrics::default()
         };
         if let Some(timing) = &self.timing {
-            let now = Instant::now();
+            let now = Instant::now(); // det-ok: tokio::time::Instant, the host's simulated clock
             for started in timing.slots.iter().filter_map(|s| s.started) {
                 let age = now.saturating_duration_since(started);
                 snapshot.unfinished_work = snapshot.unfinished_work.saturating_add(age);

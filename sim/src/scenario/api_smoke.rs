@@ -193,11 +193,12 @@ async fn write(client: kube::Client, host: &str, rec: &Recorder, rng: &mut ChaCh
 async fn watch(client: kube::Client, host: &str, rec: &Recorder) {
     {
         let api: Api<ConfigMap> = Api::namespaced(client, "default");
-        let deadline = tokio::time::Instant::now() + WATCH_FOR;
+        let deadline = tokio::time::Instant::now() + WATCH_FOR; // det-ok: tokio::time::Instant, the host's simulated clock
         let mut rv = match api.list(&ListParams::default()).await {
             Ok(l) => l.metadata.resource_version.unwrap_or_default(),
             Err(_) => "0".to_string(),
         };
+        // det-ok: tokio::time::Instant, the host's simulated clock
         while tokio::time::Instant::now() < deadline {
             let wp = WatchParams::default().timeout(5);
             let stream = match api.watch(&wp, &rv).await {

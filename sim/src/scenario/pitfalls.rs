@@ -140,7 +140,7 @@ fn add(world: &mut World, v: Variant) {
             {
                 let stop = stop.clone();
                 tokio::spawn(async move {
-                    tokio::time::sleep_until(tokio::time::Instant::now() + STOP_AT).await;
+                    tokio::time::sleep_until(tokio::time::Instant::now() + STOP_AT).await; // det-ok: tokio::time::Instant, the host's simulated clock
                     stop.cancel(CancelReason::Shutdown);
                 });
             }
@@ -239,7 +239,7 @@ async fn spawn_per_event(
                         key: key.clone(),
                         attempt: 1,
                     });
-                    let started = tokio::time::Instant::now();
+                    let started = tokio::time::Instant::now(); // det-ok: tokio::time::Instant, the host's simulated clock
                     let r = reference::reconcile(g, Context::background(), data).await;
                     observer.record(EventKind::ReconcileEnd {
                         key,

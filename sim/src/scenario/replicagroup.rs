@@ -159,7 +159,7 @@ async fn workload(client: kube::Client, rec: &crate::history::Recorder, rng: &mu
         PatchParams::default(),
         DeleteParams::default(),
     );
-    let start = tokio::time::Instant::now();
+    let start = tokio::time::Instant::now(); // det-ok: tokio::time::Instant, the host's simulated clock
     for i in 0..3 {
         let replicas = rng.random_range(1..=4);
         let g = ReplicaGroup::new(
