@@ -370,33 +370,20 @@ pub(crate) fn owner_ref_errors(obj: &Value) -> Vec<String> {
     for r in refs {
         let s = |f: &str| r.get(f).and_then(Value::as_str).unwrap_or("");
         let p = "metadata.ownerReferences";
-        if s("apiVersion").is_empty() {
-            errs.push(super::validate::field_invalid(
-                &format!("{p}.apiVersion"),
-                "",
-                "version must not be empty",
-            ));
-        }
-        if s("kind").is_empty() {
-            errs.push(super::validate::field_invalid(
-                &format!("{p}.kind"),
-                "",
-                "must not be empty",
-            ));
-        }
-        if s("name").is_empty() {
-            errs.push(super::validate::field_invalid(
-                &format!("{p}.name"),
-                "",
-                "must not be empty",
-            ));
-        }
-        if s("uid").is_empty() {
-            errs.push(super::validate::field_invalid(
-                &format!("{p}.uid"),
-                "",
-                "must not be empty",
-            ));
+        let required = [
+            ("apiVersion", "version must not be empty"),
+            ("kind", "must not be empty"),
+            ("name", "must not be empty"),
+            ("uid", "must not be empty"),
+        ];
+        for (field, why) in required {
+            if s(field).is_empty() {
+                errs.push(super::validate::field_invalid(
+                    &format!("{p}.{field}"),
+                    "",
+                    why,
+                ));
+            }
         }
         if r.get("controller").and_then(Value::as_bool) == Some(true) {
             controllers += 1;
