@@ -47,6 +47,8 @@ fn config(rng: &mut ChaCha8Rng) -> WorldConfig {
         latency_max: Duration::from_millis(rng.random_range(3..=40)),
         cache_lag_max: Duration::from_millis(rng.random_range(0..=300)),
         duration_max: Duration::from_secs(120),
+        // Fine-grained: this scenario is about interleaving concurrent writes at 1-40 ms latency.
+        tick: Duration::from_millis(1),
         ..WorldConfig::default()
     }
 }

@@ -9,6 +9,11 @@
 //! | `spawn-per-event` | a reconcile spawned per event, bypassing the workqueue | `no-concurrent-reconcile` |
 //! | `finalizer-stuck` | finalizer removal left to an event that is never watched | `converges` |
 
+mod conflicts;
+mod deadlines;
+mod sieve;
+mod stop_path;
+
 use super::replicagroup::{self, CONTROLLER};
 use super::{Expectation, Scenario};
 use crate::observe::HostObserver;
@@ -31,60 +36,74 @@ use std::time::Duration;
 /// When the pitfall controllers are told to stop (after convergence had time to happen).
 const STOP_AT: Duration = Duration::from_secs(80);
 
-/// Every pitfall scenario, buggy then fixed, pair by pair.
+/// Seeds `kubesim explore` runs by default for each pitfall scenario.
+pub const DEFAULT_SEEDS: u64 = 20;
+
+/// A pitfall pair on the `replicagroup` world: `name` (the mistake, expected to be caught by
+/// `oracle`) and `fixed` (the idiomatic fix, expected to hold). Both are judged by [`check`];
+/// a module that needs another world or more oracles overrides the fields it needs.
+pub(crate) fn pair(
+    (name, fixed): (&'static str, &'static str),
+    (summary, fixed_summary): (&'static str, &'static str),
+    oracle: &'static str,
+    buggy_setup: fn(&mut World),
+    fixed_setup: fn(&mut World),
+) -> [Scenario; 2] {
+    [
+        Scenario {
+            name,
+            summary,
+            expectation: Expectation::Caught(oracle),
+            seeds: DEFAULT_SEEDS,
+            config: replicagroup::config,
+            setup: buggy_setup,
+            check,
+        },
+        Scenario {
+            name: fixed,
+            summary: fixed_summary,
+            expectation: Expectation::Holds,
+            seeds: DEFAULT_SEEDS,
+            config: replicagroup::config,
+            setup: fixed_setup,
+            check,
+        },
+    ]
+}
+
+/// Every pitfall scenario, buggy then fixed, pair by pair, in catalogue order.
 pub fn scenarios() -> Vec<Scenario> {
-    let pair = |name: &'static str,
-                fixed: &'static str,
-                summary: &'static str,
-                fixed_summary: &'static str,
-                oracle: &'static str,
-                buggy_setup: fn(&mut World),
-                fixed_setup: fn(&mut World)| {
-        [
-            Scenario {
-                name,
-                summary,
-                expectation: Expectation::Caught(oracle),
-                seeds: 20,
-                config: replicagroup::config,
-                setup: buggy_setup,
-                check,
-            },
-            Scenario {
-                name: fixed,
-                summary: fixed_summary,
-                expectation: Expectation::Holds,
-                seeds: 20,
-                config: replicagroup::config,
-                setup: fixed_setup,
-                check,
-            },
-        ]
-    };
     let mut out = Vec::new();
     out.extend(pair(
-        "worker-leak",
-        "worker-leak-fixed",
-        "pitfall 1: a status refresher loop with no exit on shutdown leaks its task",
-        "pitfall 1 fixed: the loop exits when the stop context ends",
+        ("worker-leak", "worker-leak-fixed"),
+        (
+            "pitfall 1: a status refresher loop with no exit on shutdown leaks its task",
+            "pitfall 1 fixed: the loop exits when the stop context ends",
+        ),
         "no-leaked-tasks",
         |w| setup(w, Variant::Leak { fixed: false }),
         |w| setup(w, Variant::Leak { fixed: true }),
     ));
+    out.extend(stop_path::scenarios());
     out.extend(pair(
-        "spawn-per-event",
-        "spawn-per-event-fixed",
-        "pitfall 3: a reconcile task spawned per watch event, bypassing the workqueue",
-        "pitfall 3 fixed: events go through the workqueue (Controller)",
+        ("spawn-per-event", "spawn-per-event-fixed"),
+        (
+            "pitfall 3: a reconcile task spawned per watch event, bypassing the workqueue",
+            "pitfall 3 fixed: events go through the workqueue (Controller)",
+        ),
         "no-concurrent-reconcile",
         |w| setup(w, Variant::SpawnPerEvent),
         |w| setup(w, Variant::Reference),
     ));
+    out.extend(deadlines::scenarios());
+    out.extend(sieve::scenarios());
+    out.extend(conflicts::scenarios());
     out.extend(pair(
-        "finalizer-stuck",
-        "finalizer-stuck-fixed",
-        "pitfall 13: the finalizer waits for a pod event the controller never watches",
-        "pitfall 13 fixed: the controller owns its pods, so their deletion requeues the group",
+        ("finalizer-stuck", "finalizer-stuck-fixed"),
+        (
+            "pitfall 13: the finalizer waits for a pod event the controller never watches",
+            "pitfall 13 fixed: the controller owns its pods, so their deletion requeues the group",
+        ),
         "converges",
         |w| setup(w, Variant::FinalizerStuck { owns: false }),
         |w| setup(w, Variant::FinalizerStuck { owns: true }),
@@ -104,7 +123,8 @@ fn setup(world: &mut World, v: Variant) {
     replicagroup::setup_with(world, |w| add(w, v));
 }
 
-fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
+/// The judge of the pitfall pairs: the `replicagroup` oracles plus `no-leaked-tasks`.
+pub(crate) fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
     let mut out = replicagroup::check(world, history);
     out.extend(no_leaked_tasks(history));
     out
