@@ -17,6 +17,7 @@
 //! - [`oracle`]: properties checked over a finished history.
 //! - [`single_writer`]: the leader election oracle: no write by a replica that does not hold the lease.
 //! - [`run`]: running one seed, and the determinism self-check.
+//! - [`sweep`]: many seeds of a scenario on many threads (`explore`, tests over hundreds of seeds).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -33,6 +34,7 @@ pub mod oracle;
 pub mod run;
 pub mod scenario;
 pub mod single_writer;
+pub mod sweep;
 pub mod transport;
 pub mod world;
 

@@ -146,6 +146,8 @@ pub struct World {
     schedule: Vec<(Duration, FaultAction)>,
     /// The fault profile scenarios draw their faults under.
     pub faults: FaultProfile,
+    tick: Duration,
+    gc: gc::GarbageCollector,
 }
 
 impl World {
@@ -171,13 +173,15 @@ impl World {
         let cluster = Cluster::new(config.cluster.clone(), recorder.clone());
         let mut world = Self {
             sim,
-            cluster,
+            cluster: cluster.clone(),
             recorder,
             replicas: Vec::new(),
             seed,
             rng,
             schedule: Vec::new(),
             faults: FaultProfile::default(),
+            tick: config.tick,
+            gc: gc::GarbageCollector::new(cluster),
         };
         let lag_max_us = config.cache_lag_max.as_micros() as u64;
         for i in 0..config.replicas {
@@ -189,10 +193,6 @@ impl World {
             };
             world.add_replica(name, lag);
         }
-        let cluster = world.cluster.clone();
-        world
-            .sim
-            .host(gc::GC_HOST, move || gc::run(cluster.clone()));
         world
     }
 
@@ -209,6 +209,11 @@ impl World {
             replica::run(cluster.clone(), name.clone(), lag)
         });
         self.replicas.push(host);
+    }
+
+    /// turmoil's tick in this world (the resolution of simulated clocks that need one).
+    pub fn sim_tick(&self) -> Duration {
+        self.tick
     }
 
     /// A fresh seed for a component, forked from the world RNG (call in a fixed order).
@@ -304,6 +309,7 @@ impl World {
         loop {
             self.recorder.set_harness_time(self.sim.elapsed());
             self.apply_due_faults();
+            self.gc.poll(self.sim.elapsed());
             match self.sim.step() {
                 Ok(true) => return Ok(()),
                 Ok(false) => {}

@@ -4,11 +4,10 @@
 use super::single::replay_command;
 use super::{scenario, SeedRange, Shard, EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
 use clap::Args;
-use kubesim::run::{self, RunReport};
+use kubesim::run::RunReport;
 use kubesim::scenario::{Expectation, Scenario};
+use kubesim::sweep::Sweep;
 use kubesim::world::FaultProfile;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 /// Arguments of `kubesim explore`.
 #[derive(Debug, Args)]
@@ -132,51 +131,20 @@ fn sweep(
         .progress_chars("=> "),
     );
     bar.set_prefix(sc.name);
-    let next = AtomicUsize::new(0);
-    let failing = Mutex::new(Vec::new());
     #[allow(clippy::disallowed_methods, clippy::disallowed_types)]
     let started = std::time::Instant::now(); // det-ok: wall time only for the seeds/s column
-
-    // det-ok: each seed runs start to finish on one thread; threads only split the seeds.
-    #[allow(clippy::disallowed_methods)]
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.min(seeds.len()).max(1) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&seed) = seeds.get(i) else { return };
-                let report = if check_determinism {
-                    match run::check_determinism_with(&sc, seed, faults) {
-                        Ok(r) => r,
-                        Err(d) => {
-                            let mut r = run::run_with(&sc, seed, false, faults);
-                            r.violations.push(kubesim::oracle::Violation {
-                                oracle: "determinism",
-                                time_us: 0,
-                                event_id: Some(d.line as u64),
-                                message: d.to_string(),
-                            });
-                            r
-                        }
-                    }
-                } else {
-                    run::run_with(&sc, seed, true, faults)
-                };
-                if !report.held() {
-                    let mut r = report;
-                    r.events = Vec::new();
-                    failing.lock().unwrap_or_else(|p| p.into_inner()).push(r);
-                }
-                bar.inc(1);
-            });
-        }
-    });
+    let outcome = Sweep {
+        jobs,
+        faults,
+        check_determinism,
+        stop_on: None,
+    }
+    .run(&sc, seeds, &|| bar.inc(1));
     bar.finish_and_clear();
-    let mut failing = failing.into_inner().unwrap_or_else(|p| p.into_inner());
-    failing.sort_by_key(|r| r.seed);
     Row {
         scenario: sc,
-        seeds: seeds.len() as u64,
-        failing,
+        seeds: outcome.seeds_run,
+        failing: outcome.failing,
         seconds: started.elapsed().as_secs_f64(),
         faults,
     }

@@ -6,6 +6,7 @@
 //!
 //! - [`api_smoke`]: two replicas, three clients doing concurrent writes and a watch.
 //! - [`replicagroup`]: the reference controller under faults; must converge.
+//! - [`standard`]: the sim-speed workload: 3 leader-elected controller replicas, 200 groups, 10 min.
 //! - [`split_brain`]: pitfall 12, leader election under clock skew, with and without fencing.
 //! - [`pitfalls`]: the pitfall catalogue, buggy and fixed controller pairs.
 
@@ -13,6 +14,7 @@ pub mod api_smoke;
 pub mod pitfalls;
 pub mod replicagroup;
 pub mod split_brain;
+pub mod standard;
 
 use crate::oracle::Violation;
 use crate::world::{World, WorldConfig};
@@ -58,7 +60,11 @@ pub struct Scenario {
 
 /// Every built-in scenario, in listing order.
 pub fn builtins() -> Vec<Scenario> {
-    let mut all = vec![api_smoke::scenario(), replicagroup::scenario()];
+    let mut all = vec![
+        api_smoke::scenario(),
+        replicagroup::scenario(),
+        standard::scenario(),
+    ];
     all.extend(pitfalls::scenarios());
     all.extend(split_brain::scenarios());
     all
