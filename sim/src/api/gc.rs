@@ -24,7 +24,7 @@ use super::update::UpdateScope;
 use super::{meta, ApiState, DeleteOptions, Propagation};
 use kubesim_model::{ObjectKey, ResourceType};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// How a dependent sees one of its owners.
@@ -50,10 +50,11 @@ impl ApiState {
             .cloned()
     }
 
-    /// uid -> key of every stored object.
-    fn uid_index(&self) -> BTreeMap<String, ObjectKey> {
+    /// uid -> key of the stored objects whose uid is in `wanted`.
+    fn uid_index(&self, wanted: &BTreeSet<&str>) -> BTreeMap<String, ObjectKey> {
         self.store
             .iter()
+            .filter(|(_, o)| wanted.contains(meta::uid(o)))
             .map(|(k, o)| (meta::uid(o).to_string(), k.clone()))
             .collect()
     }
@@ -135,24 +136,33 @@ pub(crate) fn collect_garbage(state: &mut ApiState, now: &str) -> usize {
         });
     }
 
-    // 2. Dependents.
-    let dependents: Vec<ObjectKey> = state
+    // 2. Dependents, with their references read once.
+    let dependents: Vec<(ObjectKey, Vec<meta::OwnerRef>)> = state
         .store
         .iter()
-        .filter(|(_, o)| !meta::owner_refs(o).is_empty() && meta::deletion_timestamp(o).is_none())
-        .map(|(k, _)| k.clone())
+        .filter(|(_, o)| meta::deletion_timestamp(o).is_none())
+        .map(|(k, o)| (k.clone(), meta::owner_refs(o)))
+        .filter(|(_, refs)| !refs.is_empty())
         .collect();
-    // Built once: owners are only removed during a pass, and `owner_state` checks the store.
-    let index = state.uid_index();
-    for key in dependents {
-        let Some(obj) = state.store.get(&key).cloned() else {
-            continue;
-        };
-        let refs = meta::owner_refs(&obj);
+    // Built once, over the referenced uids only: owners are only removed during a pass, and
+    // `owner_state` checks the store.
+    let wanted: BTreeSet<&str> = dependents
+        .iter()
+        .flat_map(|(_, refs)| refs.iter().map(|r| r.uid.as_str()))
+        .collect();
+    let index = state.uid_index(&wanted);
+    for (key, refs) in &dependents {
         let states: Vec<(String, OwnerState)> = refs
             .iter()
-            .map(|r| (r.uid.clone(), state.owner_state(&index, &key, &r.uid)))
+            .map(|r| (r.uid.clone(), state.owner_state(&index, key, &r.uid)))
             .collect();
+        if states.iter().all(|(_, s)| *s == OwnerState::Solid) {
+            continue; // the common case: nothing to do, and nothing of this dependent changed
+        }
+        let Some(obj) = state.store.get(key).cloned() else {
+            continue;
+        };
+        let key = key.clone();
         if refs.is_empty() || meta::deletion_timestamp(&obj).is_some() {
             continue;
         }
