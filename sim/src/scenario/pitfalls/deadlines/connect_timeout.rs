@@ -11,46 +11,29 @@
 //! (`ClientBuilder::with_layer(&TimeoutLayer::new(..))`, what a context's deadline does for one
 //! call), connection set-up included.
 //!
-//! On top of the `replicagroup` world's faults, each run cuts the controller off from every
-//! replica once, for 10 to 18 s, before the world heals. The controller resyncs its groups every
-//! [`RESYNC`], so it keeps calling during the cut (its watches are held too).
+//! After the `replicagroup` world's faults have healed, each run cuts the controller off from
+//! every replica once, for 10 to 18 s (the controller's resync keeps it calling meanwhile).
 
 use super::{add_controller, check_with};
 use crate::history::Recorder;
+use crate::oracle::Violation;
 use crate::scenario::pitfalls::pair;
 use crate::scenario::replicagroup::{self, CONTROLLER, HEAL_AT};
 use crate::scenario::Scenario;
 use crate::transport::{self, ClientOptions, Target, Timeouts};
 use crate::world::{FaultAction, FaultProfile, World};
-use kubesim_controller::{reference, ControllerConfig, InformerConfig};
+use kubesim_controller::reference;
 use kubesim_model::HistoryEvent;
 use rand::Rng;
 use std::time::Duration;
 
 /// How long each API call of the reconciler may take.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
-/// How often the controller re-delivers every group to its queue.
-pub const RESYNC: Duration = Duration::from_secs(5);
+/// Each reconcile's deadline: a call cut with its reconcile ends late all the same.
+pub const RECONCILE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The `replicagroup` controller's settings, with a resync.
-fn config(seed: u64) -> ControllerConfig {
-    let base = replicagroup::controller_config(seed);
-    ControllerConfig {
-        informer: InformerConfig {
-            resync: Some(RESYNC),
-            ..base.informer.clone()
-        },
-        ..base
-    }
-}
-
-fn check(world: &crate::world::World, history: &[HistoryEvent]) -> Vec<crate::oracle::Violation> {
-    let timeout = config(0).reconcile_timeout;
-    check_with(
-        world,
-        history,
-        timeout.expect("invariant: reconciles have a deadline"),
-    )
+fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
+    check_with(world, history, RECONCILE_TIMEOUT)
 }
 
 /// The reconciler's client options: kube's defaults with a read timeout, every call recorded
@@ -99,20 +82,20 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 
 fn setup(world: &mut World, client: super::MakeClient) {
     replicagroup::setup_with(world, |w| {
-        add_controller(w, config, client, reference::reconcile)
+        add_controller(w, RECONCILE_TIMEOUT, client, reference::reconcile)
     });
     isolate_controller(world);
 }
 
-/// Cuts the controller off from every replica once, for longer than [`CALL_TIMEOUT`], healed
-/// by [`HEAL_AT`].
+/// Cuts the controller off from every replica once, for longer than [`CALL_TIMEOUT`], after
+/// [`HEAL_AT`] (so that no repair of the world's own partitions ends it early).
 fn isolate_controller(world: &mut World) {
     let mut rng = world.fork_rng();
     if world.faults == FaultProfile::None {
         return;
     }
-    let at = Duration::from_millis(rng.random_range(3_000..20_000));
-    let end = (at + Duration::from_millis(rng.random_range(10_000..18_000))).min(HEAL_AT);
+    let at = HEAL_AT + Duration::from_millis(rng.random_range(1_000..10_000));
+    let end = at + Duration::from_millis(rng.random_range(10_000..18_000));
     for r in world.replicas.clone() {
         world.schedule(at, FaultAction::Partition(CONTROLLER.into(), r.clone()));
         world.schedule(end, FaultAction::Repair(CONTROLLER.into(), r));

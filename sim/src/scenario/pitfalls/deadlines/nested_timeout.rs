@@ -1,23 +1,24 @@
 //! Pitfall 5: a nested timeout that extends the parent's deadline.
 //!
-//! Each reconcile has a 5 s deadline (the runtime's `reconcile_timeout`). The status write is
-//! slow when the API server is, and the developer, tired of seeing it cut short with the
-//! reconcile, moves it to a task of its own with a budget of its own, [`STATUS_TIMEOUT`]. In
-//! `nested-timeout` that budget starts from `Context::background()`: when the reconcile is cut
-//! at its deadline, the write lives on and lands up to 30 s later, on behalf of a reconcile that
-//! has already been retried: `no-work-after-deadline` catches the call. `nested-timeout-fixed`
-//! derives the budget from the reconcile's context (`ctx.with_timeout`), which keeps the earlier
-//! of the two deadlines.
+//! Each reconcile has a 3 s deadline (the runtime's `reconcile_timeout`) and writes the group's
+//! status every time. The status write is slow when the API server is, and the developer, tired
+//! of seeing it cut short with the reconcile, moves it to a task of its own with a budget of its
+//! own, [`STATUS_TIMEOUT`]. In `nested-timeout` that budget starts from `Context::background()`:
+//! when the reconcile is cut at its deadline, the write lives on and lands later, on behalf of a
+//! reconcile that has already been retried: `no-work-after-deadline` catches the call.
+//! `nested-timeout-fixed` derives the budget from the reconcile's context (`ctx.with_timeout`),
+//! which keeps the earlier of the two deadlines.
 //!
 //! Why a task: the runtime cuts a reconcile at its deadline by dropping its future, so a fresh
 //! deadline inside it cannot extend it (in Go, where a reconcile runs until it returns, it does).
 //! Work moved to a task of its own is where a fresh deadline does harm.
 //!
-//! On top of the `replicagroup` world's faults, the API server replicas answer a fifth of the
-//! requests late (up to 30 s) until the world heals.
+//! On top of the `replicagroup` world's faults, the API server replicas answer a tenth of the
+//! requests late (up to 15 s) until the world heals.
 
 use super::{add_controller, check_with};
 use crate::history::Recorder;
+use crate::oracle::Violation;
 use crate::scenario::pitfalls::pair;
 use crate::scenario::replicagroup::{self, HEAL_AT};
 use crate::scenario::Scenario;
@@ -26,7 +27,7 @@ use crate::world::{FaultAction, FaultProfile, World};
 use kube::api::{Api, Patch, PatchParams};
 use kube::{Resource, ResourceExt};
 use kubesim_controller::reference::{self, ReplicaGroup, ReplicaGroupStatus, FINALIZER};
-use kubesim_controller::{Action, Cancelled, Context, ControllerConfig};
+use kubesim_controller::{Action, Cancelled, Context};
 use kubesim_model::{EventKind, HistoryEvent};
 use serde_json::json;
 use std::sync::Arc;
@@ -35,22 +36,15 @@ use std::time::Duration;
 /// The status write's own budget.
 pub const STATUS_TIMEOUT: Duration = Duration::from_secs(30);
 /// Each reconcile's deadline.
-pub const RECONCILE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Share of the requests the replicas answer late, and how late at most.
-const SLOW_RATE: f64 = 0.2;
-const SLOW_MAX: Duration = Duration::from_secs(30);
+pub const RECONCILE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The `replicagroup` controller's settings, with a deadline of [`RECONCILE_TIMEOUT`].
-fn config(seed: u64) -> ControllerConfig {
-    ControllerConfig {
-        reconcile_timeout: Some(RECONCILE_TIMEOUT),
-        ..replicagroup::controller_config(seed)
-    }
-}
-
-fn check(world: &World, history: &[HistoryEvent]) -> Vec<crate::oracle::Violation> {
+fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
     check_with(world, history, RECONCILE_TIMEOUT)
 }
+
+/// Share of the requests the replicas answer late, and how late at most.
+const SLOW_RATE: f64 = 0.1;
+const SLOW_MAX: Duration = Duration::from_secs(15);
 
 /// What went wrong in a reconcile.
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +83,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 
 fn setup(world: &mut World, fixed: bool) {
     replicagroup::setup_with(world, |w| {
-        add_controller(w, config, client, move |g, ctx, data| {
+        add_controller(w, RECONCILE_TIMEOUT, client, move |g, ctx, data| {
             reconcile(g, ctx, data, fixed)
         })
     });
@@ -106,7 +100,8 @@ fn client(host: &str, target: Target, recorder: Recorder) -> kube::Client {
     transport::client_with(host, target, recorder, options)
 }
 
-/// The reference controller's reconcile, with the status written by [`write_status`].
+/// The reference controller's reconcile, with the status written every time, by
+/// [`write_status`] (an unchanged status is not written again by the API server).
 async fn reconcile(
     group: Arc<ReplicaGroup>,
     ctx: Context,
@@ -125,7 +120,7 @@ async fn reconcile(
     // The reference made the pods (rather than deleting, or adding its finalizer first).
     let made_pods = group.meta().deletion_timestamp.is_none()
         && group.finalizers().iter().any(|f| f == FINALIZER);
-    if made_pods && group.status.as_ref() != Some(&status) {
+    if made_pods {
         write_status(&ctx, &data.client, &group, status, fixed).await?;
     }
     Ok(action)
