@@ -5,6 +5,12 @@
 //! is decided per connection: a fixed one, or one drawn from a seeded RNG, so a client that
 //! reconnects can land on a replica whose watch cache lags (Sieve's "time travel").
 //! Create clients inside a host's future: `kube::Client::new` spawns its buffer task there.
+//!
+//! [`client`] has no timeouts. [`client_with`] (or [`service_with`], for building the client
+//! with kube's `ClientBuilder` and layers of one's own) takes kube's connection timeouts
+//! ([`Timeouts`], applied through hyper-timeout's `TimeoutConnector` as kube-client applies
+//! `Config::connect_timeout`/`read_timeout`/`write_timeout`) and can record every call in the
+//! history ([`calls`]) for the deadline oracles.
 
 use crate::apiserver::{replica, API_PORT};
 use crate::history::Recorder;
@@ -16,6 +22,9 @@ use rand_chacha::ChaCha8Rng;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
+
+pub mod calls;
 
 /// Which API server replica a client's connections go to.
 #[derive(Debug, Clone)]
@@ -139,9 +148,20 @@ impl Chooser {
     }
 }
 
-/// A `kube::Client` for code running on turmoil host `host`, connected to `target`. Connection
-/// failures are recorded in `recorder` as `connect-failed` events.
-pub fn client(host: &str, target: Target, recorder: Recorder) -> kube::Client {
+/// Dials the replicas of `target` through turmoil; failures are `connect-failed` events.
+fn connector(
+    host: &str,
+    target: Target,
+    recorder: Recorder,
+) -> impl tower::Service<
+    http::Uri,
+    Response = SimConnection,
+    Error = std::io::Error,
+    Future = impl std::future::Future<Output = std::io::Result<SimConnection>> + Send + 'static,
+> + Clone
+       + Send
+       + Sync
+       + 'static {
     let seed = match target {
         Target::Any { seed, .. } => seed,
         Target::Replica(_) => 0,
@@ -151,7 +171,7 @@ pub fn client(host: &str, target: Target, recorder: Recorder) -> kube::Client {
         rng: ChaCha8Rng::seed_from_u64(seed),
     }));
     let host: Arc<str> = host.into();
-    let connector = tower::service_fn(move |_uri: http::Uri| {
+    tower::service_fn(move |_uri: http::Uri| {
         let index = chooser.lock().unwrap_or_else(|p| p.into_inner()).next();
         let (host, recorder) = (host.clone(), recorder.clone());
         Box::pin(async move {
@@ -170,15 +190,117 @@ pub fn client(host: &str, target: Target, recorder: Recorder) -> kube::Client {
                 }
             }
         })
-    });
+    })
+}
+
+fn base_uri() -> kube::client::middleware::BaseUriLayer {
+    kube::client::middleware::BaseUriLayer::new(http::Uri::from_static(
+        "http://kubernetes.default.svc",
+    ))
+}
+
+/// A `kube::Client` for code running on turmoil host `host`, connected to `target`. Connection
+/// failures are recorded in `recorder` as `connect-failed` events.
+pub fn client(host: &str, target: Target, recorder: Recorder) -> kube::Client {
+    let http = hyper_util::client::legacy::Client::builder(LocalExecutor::new())
+        .timer(TokioTimer::new())
+        .pool_timer(TokioTimer::new())
+        .build(connector(host, target, recorder));
+    let service = tower::ServiceBuilder::new().layer(base_uri()).service(http);
+    kube::Client::new(service, "default")
+}
+
+/// A connection's timeouts, as kube's `Config` names them. Each bounds one step, not a call: a
+/// call may take up to connect + write + read, and a read timeout restarts with every byte read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Connection set-up (`Config::connect_timeout`).
+    pub connect: Option<Duration>,
+    /// Waiting for bytes on an open connection (`Config::read_timeout`).
+    pub read: Option<Duration>,
+    /// Writing a request on an open connection (`Config::write_timeout`).
+    pub write: Option<Duration>,
+}
+
+impl Timeouts {
+    /// No timeouts (what [`client`] has).
+    pub const NONE: Self = Self {
+        connect: None,
+        read: None,
+        write: None,
+    };
+
+    /// kube-client 5's defaults (`Config::new`): connect 30 s, no read timeout, write 295 s.
+    pub const KUBE_DEFAULTS: Self = Self {
+        connect: Some(Duration::from_secs(30)),
+        read: None,
+        write: Some(Duration::from_secs(295)),
+    };
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self::NONE
+    }
+}
+
+/// How [`client_with`] and [`service_with`] build a client.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// The connections' timeouts.
+    pub timeouts: Timeouts,
+    /// Record every call's beginning and end in the history ([`calls`]).
+    pub record_calls: bool,
+    /// With `record_calls`: the deadline every call must meet, from its beginning, declared in
+    /// its `call-begin` event (the `deadline-respected` oracle checks it).
+    pub call_deadline: Option<Duration>,
+}
+
+/// The HTTP service of a client, boxed.
+pub type SimService = tower::util::BoxService<
+    http::Request<kube::client::Body>,
+    http::Response<hyper::body::Incoming>,
+    tower::BoxError,
+>;
+
+/// The HTTP service a `kube::Client` on host `host` would use, with `options`: pass it to
+/// `kube::client::ClientBuilder::new`, add layers, build.
+pub fn service_with(
+    host: &str,
+    target: Target,
+    recorder: Recorder,
+    options: ClientOptions,
+) -> SimService {
+    use tower::ServiceExt as _;
+    assert!(
+        options.record_calls || options.call_deadline.is_none(),
+        "a call deadline is declared in the history: it needs record_calls"
+    );
+    let mut connector =
+        hyper_timeout::TimeoutConnector::new(connector(host, target, recorder.clone()));
+    connector.set_connect_timeout(options.timeouts.connect);
+    connector.set_read_timeout(options.timeouts.read);
+    connector.set_write_timeout(options.timeouts.write);
     let http = hyper_util::client::legacy::Client::builder(LocalExecutor::new())
         .timer(TokioTimer::new())
         .pool_timer(TokioTimer::new())
         .build(connector);
-    let service = tower::ServiceBuilder::new()
-        .layer(kube::client::middleware::BaseUriLayer::new(
-            http::Uri::from_static("http://kubernetes.default.svc"),
-        ))
-        .service(http);
-    kube::Client::new(service, "default")
+    let service = tower::ServiceBuilder::new().layer(base_uri()).service(http);
+    if options.record_calls {
+        let recorded = calls::RecordCalls::new(service, host, recorder, options.call_deadline);
+        tower::util::BoxService::new(recorded.map_err(tower::BoxError::from))
+    } else {
+        tower::util::BoxService::new(service.map_err(tower::BoxError::from))
+    }
+}
+
+/// A `kube::Client` on host `host`, connected to `target`, built with `options`.
+pub fn client_with(
+    host: &str,
+    target: Target,
+    recorder: Recorder,
+    options: ClientOptions,
+) -> kube::Client {
+    kube::client::ClientBuilder::new(service_with(host, target, recorder, options), "default")
+        .build()
 }

@@ -23,6 +23,14 @@
 //! - [`bounded_concurrency`]: at most N reconciles run at once on one host.
 //! - [`no_hot_loop`]: no client hammers the API server, and no failing key is retried without
 //!   backoff (see [`HotLoop`] for what is counted and why it is sound).
+//!
+//! Deadline oracles ([`deadline`]), over the calls of a recorded client:
+//!
+//! - [`deadline_respected`]: a call declared with a deadline ends by it.
+//! - [`no_work_after_deadline`]: a call made on behalf of a reconcile ends by its deadline.
+
+pub mod deadline;
+pub use deadline::{deadline_respected, no_work_after_deadline};
 
 use kubesim_model::{EventKind, HistoryEvent, WatchEventType};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

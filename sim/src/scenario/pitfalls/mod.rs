@@ -6,7 +6,10 @@
 //! | pair | the mistake | caught by |
 //! |---|---|---|
 //! | `worker-leak` | a background loop with no exit on shutdown | `no-leaked-tasks` |
+//! | `informer-leak` | a side informer run under `Context::background()`, never stopped | `no-leaked-tasks` |
 //! | `spawn-per-event` | a reconcile spawned per event, bypassing the workqueue | `no-concurrent-reconcile` |
+//! | `connect-timeout` | a read timeout taken for a request timeout: a connect hangs in a partition | `deadline-respected` |
+//! | `nested-timeout` | a status write on its own task with a fresh deadline outlives the reconcile's | `no-work-after-deadline` |
 //! | `finalizer-stuck` | finalizer removal left to an event that is never watched | `converges` |
 
 mod conflicts;

@@ -1,8 +1,119 @@
-//! Pitfall 2: an informer or watch started without a stop path.
+//! Pitfall 2: an informer started without a stop path.
+//!
+//! The controller keeps a side cache of Pods (a gauge of how many there are, for its metrics) with
+//! an [`Informer`] of its own, spawned on the controller's task set. `informer-leak` runs it under
+//! a fresh `Context::background()`, which nothing ever cancels: client-go's
+//! `informer.Run(wait.NeverStop)`. When the controller is told to stop, its own informers and
+//! workers end, but the side informer keeps listing and watching: `no-leaked-tasks` names it.
+//! `informer-leak-fixed` runs it under a child of the controller's stop context.
 
+use super::{pair, STOP_AT};
+use crate::observe::HostObserver;
+use crate::scenario::replicagroup::{self, CONTROLLER};
 use crate::scenario::Scenario;
+use crate::transport::{self, Target};
+use crate::world::World;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::Api;
+use kubesim_controller::reference::{self, ReplicaGroup};
+use kubesim_controller::{
+    check_leaks, default_error_policy, CancelReason, Change, Context, Controller, ControllerConfig,
+    Informer, InformerConfig,
+};
+use kubesim_model::EventKind;
+use rand::SeedableRng;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// The pairs of this module, buggy then fixed.
 pub(super) fn scenarios() -> Vec<Scenario> {
-    Vec::new()
+    pair(
+        ("informer-leak", "informer-leak-fixed"),
+        (
+            "pitfall 2: a side informer run under Context::background() outlives the controller",
+            "pitfall 2 fixed: the side informer runs under a child of the stop context",
+        ),
+        "no-leaked-tasks",
+        |w| replicagroup::setup_with(w, |w| add(w, false)),
+        |w| replicagroup::setup_with(w, |w| add(w, true)),
+    )
+    .into()
+}
+
+/// The controller host: the reference controller plus a side Pod informer, stopped at
+/// [`STOP_AT`], then checked for leaked tasks.
+fn add(world: &mut World, fixed: bool) {
+    let replicas = world.replicas.len();
+    let seed = world.fork_seed();
+    let cache_seed = world.fork_seed();
+    let recorder = world.recorder.clone();
+    world.sim.host(CONTROLLER, move || {
+        let recorder = recorder.clone();
+        async move {
+            let client =
+                transport::client(CONTROLLER, Target::Any { replicas, seed }, recorder.clone());
+            let observer = HostObserver::shared(recorder, CONTROLLER);
+            // Stop at STOP_AT of the run, also after a restart (the host's clock starts again).
+            let stop_in = STOP_AT.saturating_sub(turmoil::sim_elapsed().unwrap_or_default());
+            let stop = Context::background();
+            {
+                let stop = stop.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(stop_in).await;
+                    stop.cancel(CancelReason::Shutdown);
+                });
+            }
+            let config = ControllerConfig {
+                shutdown_grace: Duration::from_secs(2),
+                ..replicagroup::controller_config(seed)
+            };
+            let controller = Controller::new(Api::<ReplicaGroup>::all(client.clone()), config)
+                .owns(Api::<Pod>::all(client.clone()), InformerConfig::default())
+                .observer(observer.clone());
+            let tasks = controller.tasks();
+            let before = tasks.live();
+
+            // The side cache: how many Pods exist, for a metrics gauge.
+            let pods_gauge = Arc::new(AtomicUsize::new(0));
+            let informer = Informer::new(
+                Api::<Pod>::all(client.clone()),
+                InformerConfig::default(),
+                Box::new(rand_chacha::ChaCha8Rng::seed_from_u64(cache_seed)),
+                observer.clone(),
+            );
+            let cache = informer.store();
+            let ctx = if fixed {
+                stop.child()
+            } else {
+                // The mistake: a context nothing cancels, so the informer never stops.
+                Context::background()
+            };
+            let gauge = pods_gauge.clone();
+            tasks.spawn("pod-cache/informer/pods", async move {
+                informer
+                    .run(ctx, move |_: Change<Pod>| {
+                        gauge.store(cache.list().len(), Ordering::Relaxed)
+                    })
+                    .await
+            });
+
+            let data = Arc::new(reference::Data { client });
+            let run = controller.run(
+                reference::reconcile,
+                default_error_policy,
+                data,
+                stop.clone(),
+            );
+            // A controller whose tasks never end never returns from `run`: bound the wait.
+            let _ = tokio::time::timeout(stop_in + Duration::from_secs(5), run).await;
+            if let Err(leak) = check_leaks(&before, &tasks.live()) {
+                observer.record(EventKind::Runtime {
+                    text: format!("leak {}", leak.leaked.join(",")),
+                });
+            }
+            std::future::pending::<()>().await;
+            Ok(())
+        }
+    });
 }
