@@ -114,6 +114,19 @@ pub enum FaultAction {
     Compact,
     /// Stop the API errors, slow responses and watch drops the replicas inject.
     HealApiFaults,
+    /// Crash `host` right after the `writes`-th write it gets acknowledged from now on, then
+    /// restart it `restart_after` later: a crash between two writes of one reconcile (Sieve's
+    /// intermediate states). The write is counted in the step a replica commits and answers it;
+    /// the answer needs at least one tick to travel back, so the crash at the next step boundary
+    /// lands before the host has seen it, let alone sent its next write.
+    CrashAfterWrites {
+        /// The host to crash.
+        host: String,
+        /// Which write to crash after, counted from when the fault is applied (1 = the next).
+        writes: u64,
+        /// How long the host stays down.
+        restart_after: Duration,
+    },
 }
 
 impl FaultAction {
@@ -125,6 +138,14 @@ impl FaultAction {
             Self::Crash(h) | Self::Restart(h) => h.clone(),
             Self::Compact => "compact".into(),
             Self::HealApiFaults => "api-faults".into(),
+            Self::CrashAfterWrites {
+                host,
+                writes,
+                restart_after,
+            } => format!(
+                "{host} after write {writes}, restart {}ms later",
+                restart_after.as_millis()
+            ),
         }
     }
 }
@@ -146,6 +167,8 @@ pub struct World {
     schedule: Vec<(Duration, FaultAction)>,
     /// The fault profile scenarios draw their faults under.
     pub faults: FaultProfile,
+    /// Armed [`FaultAction::CrashAfterWrites`]: host, write count to crash at, downtime.
+    crash_after_writes: Vec<(String, u64, Duration)>,
 }
 
 impl World {
@@ -178,6 +201,7 @@ impl World {
             rng,
             schedule: Vec::new(),
             faults: FaultProfile::default(),
+            crash_after_writes: Vec::new(),
         };
         let lag_max_us = config.cache_lag_max.as_micros() as u64;
         for i in 0..config.replicas {
@@ -241,7 +265,7 @@ impl World {
                 let verb = match a {
                     FaultAction::Repair(..) | FaultAction::HealApiFaults => "heal",
                     FaultAction::Restart(..) => "restart",
-                    FaultAction::Crash(..) => "crash",
+                    FaultAction::Crash(..) | FaultAction::CrashAfterWrites { .. } => "crash",
                     _ => "fault",
                 };
                 format!(
@@ -278,6 +302,12 @@ impl World {
                     kubesim_model::EventKind::Crash { target: text }
                 }
                 FaultAction::Restart(h) => {
+                    // Overlapping crash windows (a crash after writes inside a scheduled one)
+                    // can restart a running host: that is a crash too, and oracles must see it.
+                    if self.sim.is_host_running(h.as_str()) {
+                        self.recorder
+                            .record("sim", kubesim_model::EventKind::Crash { target: h.clone() });
+                    }
                     self.sim.bounce(h.as_str());
                     kubesim_model::EventKind::Restart { target: text }
                 }
@@ -290,8 +320,44 @@ impl World {
                     self.cluster.compact("sim", rev);
                     continue;
                 }
+                FaultAction::CrashAfterWrites {
+                    host,
+                    writes,
+                    restart_after,
+                } => {
+                    assert!(*writes > 0, "CrashAfterWrites counts from the next write");
+                    let at = self.cluster.writes_by(host) + writes;
+                    self.crash_after_writes
+                        .push((host.clone(), at, *restart_after));
+                    kubesim_model::EventKind::Fault {
+                        text: format!("armed crash {text}"),
+                    }
+                }
             };
             self.recorder.record("sim", kind);
+        }
+    }
+
+    /// Crashes every host whose armed [`FaultAction::CrashAfterWrites`] count is reached, and
+    /// schedules its restart.
+    fn crash_after_due_writes(&mut self) {
+        let mut i = 0;
+        while i < self.crash_after_writes.len() {
+            let (host, at, _) = &self.crash_after_writes[i];
+            if self.cluster.writes_by(host) < *at {
+                i += 1;
+                continue;
+            }
+            let (host, _, restart_after) = self.crash_after_writes.remove(i);
+            self.sim.crash(host.as_str());
+            self.recorder.record(
+                "sim",
+                kubesim_model::EventKind::Crash {
+                    target: host.clone(),
+                },
+            );
+            let restart = self.sim.elapsed() + restart_after;
+            self.schedule(restart, FaultAction::Restart(host));
         }
     }
 
@@ -304,6 +370,7 @@ impl World {
         loop {
             self.recorder.set_harness_time(self.sim.elapsed());
             self.apply_due_faults();
+            self.crash_after_due_writes();
             match self.sim.step() {
                 Ok(true) => return Ok(()),
                 Ok(false) => {}

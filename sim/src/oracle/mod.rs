@@ -23,6 +23,15 @@
 //! - [`bounded_concurrency`]: at most N reconciles run at once on one host.
 //! - [`no_hot_loop`]: no client hammers the API server, and no failing key is retried without
 //!   backoff (see [`HotLoop`] for what is counted and why it is sound).
+//!
+//! Oracles over storage's commit log:
+//!
+//! - [`no_stale_delete`] ([`stale_delete`]): no object is deleted by name on the strength of an
+//!   older incarnation (a delete decided from a stale cache removes the recreated object).
+
+pub mod stale_delete;
+
+pub use stale_delete::no_stale_delete;
 
 use kubesim_model::{EventKind, HistoryEvent, WatchEventType};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
