@@ -379,3 +379,115 @@ impl World {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::{self, Target};
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::api::{Api, PostParams};
+    use kubesim_model::EventKind;
+
+    /// A world whose host `writer` creates config maps `cm-0`, `cm-1`, ... one after another
+    /// (starting over after a restart, where the existing ones answer 409), for 5 s.
+    fn writer_world() -> World {
+        let mut world = World::new(7, WorldConfig::default(), Recorder::new());
+        let recorder = world.recorder.clone();
+        world.sim.host("writer", move || {
+            let recorder = recorder.clone();
+            async move {
+                let client = transport::client("writer", Target::Replica(0), recorder);
+                let api: Api<ConfigMap> = Api::namespaced(client, "default");
+                for i in 0.. {
+                    let mut cm = ConfigMap::default();
+                    cm.metadata.name = Some(format!("cm-{i}"));
+                    let _ = api.create(&PostParams::default(), &cm).await;
+                }
+                Ok(())
+            }
+        });
+        world.sim.client("end", async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok(())
+        });
+        world
+    }
+
+    fn config_maps(world: &World) -> usize {
+        world
+            .cluster
+            .state()
+            .objects()
+            .iter()
+            .filter(|(k, _)| k.resource == "configmaps")
+            .count()
+    }
+
+    #[test]
+    fn crash_after_writes_crashes_the_host_between_its_kth_and_next_write() {
+        let mut world = writer_world();
+        world.schedule(
+            Duration::from_secs(1),
+            FaultAction::CrashAfterWrites {
+                host: "writer".into(),
+                writes: 3,
+                restart_after: Duration::from_secs(1),
+            },
+        );
+        // Step until the crash; storage then holds what the writer wrote before the fault was
+        // armed plus exactly three more: the fourth was never sent.
+        let mut armed_with = None;
+        let crashed_with = loop {
+            world.recorder.set_harness_time(world.sim.elapsed());
+            world.apply_due_faults();
+            if armed_with.is_none() && world.crash_after_writes.len() == 1 {
+                armed_with = Some(config_maps(&world));
+            }
+            let before = world.recorder.len();
+            world.crash_after_due_writes();
+            if world.recorder.len() > before {
+                break config_maps(&world);
+            }
+            world.sim.step().expect("the world steps");
+        };
+        let armed_with = armed_with.expect("the fault was armed at 1 s");
+        assert!(
+            armed_with > 0,
+            "the writer wrote before the fault was armed"
+        );
+        assert_eq!(crashed_with, armed_with + 3);
+        assert_eq!(world.cluster.writes_by("writer"), crashed_with as u64);
+        // The crash is in the history, and the restart is scheduled a second later.
+        world.run().expect("the run ends");
+        let events = world.recorder.events();
+        let crash = events
+            .iter()
+            .position(|e| matches!(&e.kind, EventKind::Crash { target } if target == "writer"))
+            .expect("a crash event");
+        let restart = events
+            .iter()
+            .position(|e| matches!(&e.kind, EventKind::Restart { target } if target == "writer"))
+            .expect("a restart event");
+        assert!(crash < restart);
+        assert_eq!(
+            events[restart].time_us - events[crash].time_us,
+            1_000_000,
+            "restarted restart_after later"
+        );
+        // After the restart the writer starts over: its 409s are not counted as writes.
+        assert_eq!(
+            world.cluster.writes_by("writer"),
+            config_maps(&world) as u64
+        );
+    }
+
+    #[test]
+    fn writes_are_counted_per_client_host() {
+        let mut world = writer_world();
+        world.run().expect("the run ends");
+        let written = config_maps(&world) as u64;
+        assert!(written > 0);
+        assert_eq!(world.cluster.writes_by("writer"), written);
+        assert_eq!(world.cluster.writes_by("end"), 0);
+    }
+}

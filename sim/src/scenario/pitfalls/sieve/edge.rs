@@ -6,8 +6,9 @@
 //! `old..new`) or delete (`new..old`), then records status. Each change is acted on once, when
 //! its event arrives. Whatever it never sees as an event pair is never acted on: a scale made
 //! while the controller was down (after a restart every group looks new, so nothing is deleted),
-//! and a change whose calls failed (an injected error, a partition: the event is spent).
-//! `converges` catches the pods left wrong.
+//! and a change whose calls failed or were cut short (an injected error, a crash after a write:
+//! the event is spent). `converges` catches the pods left wrong. Both variants run the
+//! `replicagroup` world plus the crashes after drawn writes of [`super::intermediate`].
 //!
 //! The fix is the reference controller: a level-triggered reconcile that compares the whole
 //! desired state with the pods it lists, through the workqueue, retried with backoff.
