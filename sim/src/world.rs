@@ -114,6 +114,19 @@ pub enum FaultAction {
     Compact,
     /// Stop the API errors, slow responses and watch drops the replicas inject.
     HealApiFaults,
+    /// Crash `host` right after the `writes`-th write it gets acknowledged from now on, then
+    /// restart it `restart_after` later: a crash between two writes of one reconcile (Sieve's
+    /// intermediate states). The write is counted in the step a replica commits and answers it;
+    /// the answer needs at least one tick to travel back, so the crash at the next step boundary
+    /// lands before the host has seen it, let alone sent its next write.
+    CrashAfterWrites {
+        /// The host to crash.
+        host: String,
+        /// Which write to crash after, counted from when the fault is applied (1 = the next).
+        writes: u64,
+        /// How long the host stays down.
+        restart_after: Duration,
+    },
 }
 
 impl FaultAction {
@@ -125,6 +138,14 @@ impl FaultAction {
             Self::Crash(h) | Self::Restart(h) => h.clone(),
             Self::Compact => "compact".into(),
             Self::HealApiFaults => "api-faults".into(),
+            Self::CrashAfterWrites {
+                host,
+                writes,
+                restart_after,
+            } => format!(
+                "{host} after write {writes}, restart {}ms later",
+                restart_after.as_millis()
+            ),
         }
     }
 }
@@ -148,6 +169,8 @@ pub struct World {
     pub faults: FaultProfile,
     tick: Duration,
     gc: gc::GarbageCollector,
+    /// Armed [`FaultAction::CrashAfterWrites`]: host, write count to crash at, downtime.
+    crash_after_writes: Vec<(String, u64, Duration)>,
 }
 
 impl World {
@@ -182,6 +205,7 @@ impl World {
             faults: FaultProfile::default(),
             tick: config.tick,
             gc: gc::GarbageCollector::new(cluster),
+            crash_after_writes: Vec::new(),
         };
         let lag_max_us = config.cache_lag_max.as_micros() as u64;
         for i in 0..config.replicas {
@@ -246,7 +270,7 @@ impl World {
                 let verb = match a {
                     FaultAction::Repair(..) | FaultAction::HealApiFaults => "heal",
                     FaultAction::Restart(..) => "restart",
-                    FaultAction::Crash(..) => "crash",
+                    FaultAction::Crash(..) | FaultAction::CrashAfterWrites { .. } => "crash",
                     _ => "fault",
                 };
                 format!(
@@ -283,6 +307,12 @@ impl World {
                     kubesim_model::EventKind::Crash { target: text }
                 }
                 FaultAction::Restart(h) => {
+                    // Overlapping crash windows (a crash after writes inside a scheduled one)
+                    // can restart a running host: that is a crash too, and oracles must see it.
+                    if self.sim.is_host_running(h.as_str()) {
+                        self.recorder
+                            .record("sim", kubesim_model::EventKind::Crash { target: h.clone() });
+                    }
                     self.sim.bounce(h.as_str());
                     kubesim_model::EventKind::Restart { target: text }
                 }
@@ -295,8 +325,44 @@ impl World {
                     self.cluster.compact("sim", rev);
                     continue;
                 }
+                FaultAction::CrashAfterWrites {
+                    host,
+                    writes,
+                    restart_after,
+                } => {
+                    assert!(*writes > 0, "CrashAfterWrites counts from the next write");
+                    let at = self.cluster.writes_by(host) + writes;
+                    self.crash_after_writes
+                        .push((host.clone(), at, *restart_after));
+                    kubesim_model::EventKind::Fault {
+                        text: format!("armed crash {text}"),
+                    }
+                }
             };
             self.recorder.record("sim", kind);
+        }
+    }
+
+    /// Crashes every host whose armed [`FaultAction::CrashAfterWrites`] count is reached, and
+    /// schedules its restart.
+    fn crash_after_due_writes(&mut self) {
+        let mut i = 0;
+        while i < self.crash_after_writes.len() {
+            let (host, at, _) = &self.crash_after_writes[i];
+            if self.cluster.writes_by(host) < *at {
+                i += 1;
+                continue;
+            }
+            let (host, _, restart_after) = self.crash_after_writes.remove(i);
+            self.sim.crash(host.as_str());
+            self.recorder.record(
+                "sim",
+                kubesim_model::EventKind::Crash {
+                    target: host.clone(),
+                },
+            );
+            let restart = self.sim.elapsed() + restart_after;
+            self.schedule(restart, FaultAction::Restart(host));
         }
     }
 
@@ -309,6 +375,7 @@ impl World {
         loop {
             self.recorder.set_harness_time(self.sim.elapsed());
             self.apply_due_faults();
+            self.crash_after_due_writes();
             self.gc.poll(self.sim.elapsed());
             match self.sim.step() {
                 Ok(true) => return Ok(()),
@@ -316,5 +383,117 @@ impl World {
                 Err(e) => return Err(e.to_string()),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::{self, Target};
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::api::{Api, PostParams};
+    use kubesim_model::EventKind;
+
+    /// A world whose host `writer` creates config maps `cm-0`, `cm-1`, ... one after another
+    /// (starting over after a restart, where the existing ones answer 409), for 5 s.
+    fn writer_world() -> World {
+        let mut world = World::new(7, WorldConfig::default(), Recorder::new());
+        let recorder = world.recorder.clone();
+        world.sim.host("writer", move || {
+            let recorder = recorder.clone();
+            async move {
+                let client = transport::client("writer", Target::Replica(0), recorder);
+                let api: Api<ConfigMap> = Api::namespaced(client, "default");
+                for i in 0.. {
+                    let mut cm = ConfigMap::default();
+                    cm.metadata.name = Some(format!("cm-{i}"));
+                    let _ = api.create(&PostParams::default(), &cm).await;
+                }
+                Ok(())
+            }
+        });
+        world.sim.client("end", async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok(())
+        });
+        world
+    }
+
+    fn config_maps(world: &World) -> usize {
+        world
+            .cluster
+            .state()
+            .objects()
+            .iter()
+            .filter(|(k, _)| k.resource == "configmaps")
+            .count()
+    }
+
+    #[test]
+    fn crash_after_writes_crashes_the_host_between_its_kth_and_next_write() {
+        let mut world = writer_world();
+        world.schedule(
+            Duration::from_secs(1),
+            FaultAction::CrashAfterWrites {
+                host: "writer".into(),
+                writes: 3,
+                restart_after: Duration::from_secs(1),
+            },
+        );
+        // Step until the crash; storage then holds what the writer wrote before the fault was
+        // armed plus exactly three more: the fourth was never sent.
+        let mut armed_with = None;
+        let crashed_with = loop {
+            world.recorder.set_harness_time(world.sim.elapsed());
+            world.apply_due_faults();
+            if armed_with.is_none() && world.crash_after_writes.len() == 1 {
+                armed_with = Some(config_maps(&world));
+            }
+            let before = world.recorder.len();
+            world.crash_after_due_writes();
+            if world.recorder.len() > before {
+                break config_maps(&world);
+            }
+            world.sim.step().expect("the world steps");
+        };
+        let armed_with = armed_with.expect("the fault was armed at 1 s");
+        assert!(
+            armed_with > 0,
+            "the writer wrote before the fault was armed"
+        );
+        assert_eq!(crashed_with, armed_with + 3);
+        assert_eq!(world.cluster.writes_by("writer"), crashed_with as u64);
+        // The crash is in the history, and the restart is scheduled a second later.
+        world.run().expect("the run ends");
+        let events = world.recorder.events();
+        let crash = events
+            .iter()
+            .position(|e| matches!(&e.kind, EventKind::Crash { target } if target == "writer"))
+            .expect("a crash event");
+        let restart = events
+            .iter()
+            .position(|e| matches!(&e.kind, EventKind::Restart { target } if target == "writer"))
+            .expect("a restart event");
+        assert!(crash < restart);
+        assert_eq!(
+            events[restart].time_us - events[crash].time_us,
+            1_000_000,
+            "restarted restart_after later"
+        );
+        // After the restart the writer starts over: its 409s are not counted as writes.
+        assert_eq!(
+            world.cluster.writes_by("writer"),
+            config_maps(&world) as u64
+        );
+    }
+
+    #[test]
+    fn writes_are_counted_per_client_host() {
+        let mut world = writer_world();
+        world.run().expect("the run ends");
+        let written = config_maps(&world) as u64;
+        assert!(written > 0);
+        assert_eq!(world.cluster.writes_by("writer"), written);
+        assert_eq!(world.cluster.writes_by("end"), 0);
     }
 }

@@ -15,6 +15,7 @@ pub mod replica;
 use crate::api::{ApiState, StoreConfig};
 use crate::history::Recorder;
 use kubesim_model::EventKind;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -60,6 +61,8 @@ pub struct Cluster {
     next_watcher: AtomicU64,
     replica_faults: Mutex<faults::ReplicaFaults>,
     replica_faults_healed: Arc<std::sync::atomic::AtomicBool>,
+    /// Writes acknowledged per client host (see [`Cluster::count_write`]).
+    writes: Mutex<BTreeMap<String, u64>>,
 }
 
 impl Cluster {
@@ -75,6 +78,7 @@ impl Cluster {
             next_watcher: AtomicU64::new(0),
             replica_faults: Mutex::new(faults::ReplicaFaults::default()),
             replica_faults_healed: Arc::default(),
+            writes: Mutex::default(),
         })
     }
 
@@ -116,6 +120,29 @@ impl Cluster {
     /// Stops every replica's injection, now and after restarts.
     pub fn heal_replica_faults(&self) {
         self.replica_faults_healed.store(true, Ordering::Relaxed);
+    }
+
+    /// Counts one write (create, update, patch or delete answered 2xx) sent by client `host`.
+    /// A replica calls it when it sends the answer, in the step storage committed the write.
+    pub fn count_write(&self, host: &str) {
+        *self
+            .writes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(host.to_string())
+            .or_default() += 1;
+    }
+
+    /// Writes acknowledged to client `host` so far (a write that changed nothing counts too).
+    /// The harness uses it to crash a host between two writes
+    /// ([`crate::world::FaultAction::CrashAfterWrites`]).
+    pub fn writes_by(&self, host: &str) -> u64 {
+        self.writes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(host)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// A new watcher id, unique in the run.

@@ -70,14 +70,25 @@ pub async fn run(cluster: Arc<Cluster>, name: String, lag: Duration) -> turmoil:
     let listener = turmoil::net::TcpListener::bind(("0.0.0.0", API_PORT)).await?;
     let mut conn_id = 0u64;
     loop {
-        let (stream, _peer) = listener.accept().await?;
+        let (stream, peer) = listener.accept().await?;
         conn_id += 1;
         let replica = replica.clone();
+        // The client's host name, to count its writes (turmoil's reverse DNS).
+        let peer: Arc<str> = turmoil::reverse_lookup(peer.ip())
+            .unwrap_or_default()
+            .into();
         tokio::task::spawn_local(async move {
             let conn = conn_id;
-            let service = hyper::service::service_fn(move |req| {
-                let replica = replica.clone();
-                async move { Ok::<_, std::convert::Infallible>(http::handle(&replica, conn, req).await) }
+            let service = hyper::service::service_fn(move |req: hyper::Request<_>| {
+                let (replica, peer) = (replica.clone(), peer.clone());
+                let write = is_write(req.method());
+                async move {
+                    let resp = http::handle(&replica, conn, req).await;
+                    if write && resp.status().is_success() {
+                        replica.cluster.count_write(&peer);
+                    }
+                    Ok::<_, std::convert::Infallible>(resp)
+                }
             });
             // A connection that breaks (reset, partition, crash of the peer) just ends.
             let _ = hyper::server::conn::http1::Builder::new()
@@ -86,6 +97,14 @@ pub async fn run(cluster: Arc<Cluster>, name: String, lag: Duration) -> turmoil:
                 .await;
         });
     }
+}
+
+/// Whether a request with `method` is a write (create, update, patch, delete).
+fn is_write(method: &hyper::Method) -> bool {
+    matches!(
+        *method,
+        hyper::Method::POST | hyper::Method::PUT | hyper::Method::PATCH | hyper::Method::DELETE
+    )
 }
 
 /// Applies storage's new revisions to the cache, `lag` after it sees them.

@@ -29,8 +29,18 @@
 //! - [`deadline_respected`]: a call declared with a deadline ends by it.
 //! - [`no_work_after_deadline`]: a call made on behalf of a reconcile ends by its deadline.
 
+//!
+//! Oracles over storage's commit log:
+//!
+//! - [`no_stale_delete`] ([`stale_delete`]): no object is deleted by name on the strength of an
+//!   older incarnation (a delete decided from a stale cache removes the recreated object).
+
 pub mod deadline;
+pub mod stale_delete;
+
 pub use deadline::{deadline_respected, no_work_after_deadline};
+
+pub use stale_delete::no_stale_delete;
 
 use kubesim_model::{EventKind, HistoryEvent, WatchEventType};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

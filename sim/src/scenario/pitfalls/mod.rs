@@ -10,6 +10,9 @@
 //! | `spawn-per-event` | a reconcile spawned per event, bypassing the workqueue | `no-concurrent-reconcile` |
 //! | `connect-timeout` | a read timeout taken for a request timeout: a connect hangs in a partition | `deadline-respected` |
 //! | `nested-timeout` | a status write on its own task with a fresh deadline outlives the reconcile's | `no-work-after-deadline` |
+//! | `intermediate-state` | status acknowledges a generation before its pods exist; a crash in between is trusted after restart | `converges` |
+//! | `stale-delete` | a TTL cleaner deletes by name from a lagging cache and removes the recreated object (no uid precondition) | `no-stale-delete` |
+//! | `edge-triggered` | pods created/deleted by the change between old and new spec of each event, never from the current state | `converges` |
 //! | `finalizer-stuck` | finalizer removal left to an event that is never watched | `converges` |
 
 mod conflicts;
