@@ -23,14 +23,23 @@
 //! - [`bounded_concurrency`]: at most N reconciles run at once on one host.
 //! - [`no_hot_loop`]: no client hammers the API server, and no failing key is retried without
 //!   backoff (see [`HotLoop`] for what is counted and why it is sound).
+//! - [`honest_cancel_reason`] ([`cancel_reason`]): a reconcile cut short by its host's lease loss
+//!   says `leadership lost`, not a timeout.
+//! - [`no_lost_update`] ([`lost_update`]): a client's acknowledged write is not undone by someone
+//!   else (what it sees afterwards and what storage holds at the end).
 //!
 //! Deadline oracles ([`deadline`]), over the calls of a recorded client:
 //!
 //! - [`deadline_respected`]: a call declared with a deadline ends by it.
 //! - [`no_work_after_deadline`]: a call made on behalf of a reconcile ends by its deadline.
 
+pub mod cancel_reason;
 pub mod deadline;
+pub mod lost_update;
+
+pub use cancel_reason::honest_cancel_reason;
 pub use deadline::{deadline_respected, no_work_after_deadline};
+pub use lost_update::no_lost_update;
 
 use kubesim_model::{EventKind, HistoryEvent, WatchEventType};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
