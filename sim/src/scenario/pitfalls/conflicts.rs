@@ -5,13 +5,16 @@
 //! of its cached copy (client-go's `Update`). A 409 says someone changed the group since that copy
 //! was read; the mistake is to "just force it": fetch the latest resourceVersion, stamp it on the
 //! stale copy and update again. The forced update puts the stale spec back, undoing the other
-//! writer's change for good: a level-triggered controller heals its own damage on the next event,
-//! but it cannot know that `spec.replicas` was someone else's. The extra client, `scaler`, does
-//! what `kubectl create` followed by `kubectl scale` does: it creates groups `s0`..`s2` and scales
-//! each one a moment later, while the controller's copy is still the created one (its watch
-//! cache lags). `no-lost-update` ([`crate::oracle::lost_update`]) catches the scale that storage
-//! no longer holds at the end. `ignore-conflict-fixed` returns the 409 as an error: the default
-//! error policy requeues the group and the next reconcile starts from the new copy.
+//! writer's change. The extra client, `scaler`, does what `kubectl create`, `kubectl scale` and
+//! `kubectl get -w` do: it creates groups `s0`..`s2`, scales each one a moment later, while the
+//! controller's copy is still the created one (its watch cache lags), and watches it for a while.
+//! `no-lost-update` ([`crate::oracle::lost_update`]) catches the scaler seeing its acknowledged
+//! scale undone, or storage not holding it at the end. Both count: the controller often puts the
+//! scale back itself, because the scale's own event brings it a copy that still lacks the
+//! finalizer, which it forces through in turn; the group's pods were deleted and made again
+//! meanwhile, and when no such event comes (the two events reach the cache together), the scale
+//! is lost for good. `ignore-conflict-fixed` returns the 409 as an error: the default error policy
+//! requeues the group and the next reconcile starts from the new copy.
 //!
 //! **`hot-loop`** (pitfall 11). The extra client, `tenant`, creates a group whose name is 253
 //! characters, the longest a name may be. Pod names are `<group>-<index>`, so every pod of that
