@@ -23,6 +23,10 @@
 //! - [`bounded_concurrency`]: at most N reconciles run at once on one host.
 //! - [`no_hot_loop`]: no client hammers the API server, and no failing key is retried without
 //!   backoff (see [`HotLoop`] for what is counted and why it is sound).
+//! - [`honest_cancel_reason`] ([`cancel_reason`]): a reconcile cut short by its host's lease loss
+//!   says `leadership lost`, not a timeout.
+//! - [`no_lost_update`] ([`lost_update`]): a client's acknowledged write is not undone by someone
+//!   else (what it sees afterwards and what storage holds at the end).
 //!
 //! Deadline oracles ([`deadline`]), over the calls of a recorded client:
 //!
@@ -35,11 +39,14 @@
 //! - [`no_stale_delete`] ([`stale_delete`]): no object is deleted by name on the strength of an
 //!   older incarnation (a delete decided from a stale cache removes the recreated object).
 
+pub mod cancel_reason;
 pub mod deadline;
+pub mod lost_update;
 pub mod stale_delete;
 
+pub use cancel_reason::honest_cancel_reason;
 pub use deadline::{deadline_respected, no_work_after_deadline};
-
+pub use lost_update::no_lost_update;
 pub use stale_delete::no_stale_delete;
 
 use kubesim_model::{EventKind, HistoryEvent, WatchEventType};

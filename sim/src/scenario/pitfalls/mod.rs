@@ -10,13 +10,17 @@
 //! | `spawn-per-event` | a reconcile spawned per event, bypassing the workqueue | `no-concurrent-reconcile` |
 //! | `connect-timeout` | a read timeout taken for a request timeout: a connect hangs in a partition | `deadline-respected` |
 //! | `nested-timeout` | a status write on its own task with a fresh deadline outlives the reconcile's | `no-work-after-deadline` |
+//! | `fake-timeout` | a reconcile cut short by the loss of the lease reported as a timeout | `honest-cancel-reason` |
 //! | `intermediate-state` | status acknowledges a generation before its pods exist; a crash in between is trusted after restart | `converges` |
 //! | `stale-delete` | a TTL cleaner deletes by name from a lagging cache and removes the recreated object (no uid precondition) | `no-stale-delete` |
 //! | `edge-triggered` | pods created/deleted by the change between old and new spec of each event, never from the current state | `converges` |
+//! | `ignore-conflict` | on 409, the stale copy forced through with the latest resourceVersion | `no-lost-update` |
+//! | `hot-loop` | a persistent error retried at once (`requeue_after(ZERO)`), forever | `no-hot-loop` |
 //! | `finalizer-stuck` | finalizer removal left to an event that is never watched | `converges` |
 
 mod conflicts;
 mod deadlines;
+mod fake_timeout;
 mod sieve;
 mod stop_path;
 
@@ -102,6 +106,7 @@ pub fn scenarios() -> Vec<Scenario> {
         |w| setup(w, Variant::Reference),
     ));
     out.extend(deadlines::scenarios());
+    out.extend(fake_timeout::scenarios());
     out.extend(sieve::scenarios());
     out.extend(conflicts::scenarios());
     out.extend(pair(
