@@ -93,20 +93,7 @@ pub fn honest_cancel_reason(history: &[HistoryEvent]) -> Vec<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A history from `(host, event)` pairs: ids in order, 1 ms apart.
-    fn history(events: Vec<(&str, EventKind)>) -> Vec<HistoryEvent> {
-        events
-            .into_iter()
-            .enumerate()
-            .map(|(i, (host, kind))| HistoryEvent {
-                id: i as u64,
-                time_us: i as u64 * 1_000,
-                host: host.into(),
-                kind,
-            })
-            .collect()
-    }
+    use crate::oracle::testutil::history;
 
     fn begin(host: &'static str) -> (&'static str, EventKind) {
         let key = "default/g0".into();

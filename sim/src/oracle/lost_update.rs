@@ -161,21 +161,8 @@ pub fn no_lost_update(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oracle::testutil::history;
     use kubesim_model::WatchEventType;
-
-    /// A history from `(host, event)` pairs: ids in order, 1 ms apart.
-    fn history(events: Vec<(&str, EventKind)>) -> Vec<HistoryEvent> {
-        events
-            .into_iter()
-            .enumerate()
-            .map(|(i, (host, kind))| HistoryEvent {
-                id: i as u64,
-                time_us: i as u64 * 1_000,
-                host: host.into(),
-                kind,
-            })
-            .collect()
-    }
 
     fn note(host: &'static str, text: &str) -> (&'static str, EventKind) {
         (host, EventKind::Client { text: text.into() })

@@ -43,6 +43,8 @@ pub mod cancel_reason;
 pub mod deadline;
 pub mod lost_update;
 pub mod stale_delete;
+#[cfg(test)]
+pub(crate) mod testutil;
 
 pub use cancel_reason::honest_cancel_reason;
 pub use deadline::{deadline_respected, no_work_after_deadline};
@@ -671,21 +673,8 @@ pub fn no_hot_loop(history: &[HistoryEvent], budget: HotLoop) -> Vec<Violation> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oracle::testutil::history;
     use WatchEventType::{Added, Bookmark, Deleted, Error, Modified};
-
-    /// A history from `(host, event)` pairs: ids in order, 1 ms apart.
-    fn history(events: Vec<(&str, EventKind)>) -> Vec<HistoryEvent> {
-        events
-            .into_iter()
-            .enumerate()
-            .map(|(i, (host, kind))| HistoryEvent {
-                id: i as u64,
-                time_us: i as u64 * 1_000,
-                host: host.into(),
-                kind,
-            })
-            .collect()
-    }
 
     fn commit(rev: u64, op: WatchEventType, key: &str) -> (&'static str, EventKind) {
         let key = key.into();
