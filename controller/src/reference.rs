@@ -2,7 +2,7 @@
 //! `spec.replicas` Pods alive, named `<group>-<index>`, owned by the group (ownerReferences) and
 //! labelled `kubesim.io/group=<group>`. It is level-triggered (every reconcile compares the whole
 //! desired and observed state, from a consistent list), idempotent (Pod names are derived, so a
-//! repeated create is a 409 it ignores), records `status.replicas` and `status.observedGeneration`,
+//! repeated create is a 409 AlreadyExists it ignores), records `status.replicas` and `status.observedGeneration`,
 //! and uses a finalizer to delete its Pods before the group goes away.
 //!
 //! The tests, the `replicagroup` scenario, the README tutorial and the real-cluster example
@@ -73,6 +73,12 @@ fn api_err(what: impl Into<String>) -> impl FnOnce(kube::Error) -> Error {
 /// Whether `e` is an API error with HTTP status `code`.
 fn is_code(e: &kube::Error, code: u16) -> bool {
     matches!(e, kube::Error::Api(s) if s.code == code)
+}
+
+/// A create that found the object already there (409 `AlreadyExists`). A 409 `Conflict` on a
+/// create is a storage conflict: the object may not exist, so it is an error to retry.
+fn already_exists(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 409 && s.reason == "AlreadyExists")
 }
 
 /// What the reconciler needs.
@@ -182,7 +188,7 @@ pub async fn reconcile(
             .create(&PostParams::default(), &pod_for(&group, i))
             .await
         {
-            Err(e) if !is_code(&e, 409) => {
+            Err(e) if !already_exists(&e) => {
                 return Err(api_err(format!("create pod {name}-{i}"))(e))
             }
             _ => {}
