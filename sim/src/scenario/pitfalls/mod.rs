@@ -167,11 +167,13 @@ fn add(world: &mut World, v: Variant) {
             let client =
                 transport::client(CONTROLLER, Target::Any { replicas, seed }, recorder.clone());
             let observer = HostObserver::shared(recorder, CONTROLLER);
+            // Stop at STOP_AT of the run, also after a restart (the host's clock starts again).
+            let stop_in = STOP_AT.saturating_sub(turmoil::sim_elapsed().unwrap_or_default());
             let stop = Context::background();
             {
                 let stop = stop.clone();
                 tokio::spawn(async move {
-                    tokio::time::sleep_until(tokio::time::Instant::now() + STOP_AT).await; // det-ok: tokio::time::Instant, the host's simulated clock
+                    tokio::time::sleep(stop_in).await;
                     stop.cancel(CancelReason::Shutdown);
                 });
             }
@@ -232,7 +234,7 @@ fn add(world: &mut World, v: Variant) {
                 }
             };
             // A controller whose tasks never end never returns from `run`: bound the wait.
-            let _ = tokio::time::timeout(STOP_AT + Duration::from_secs(5), run).await;
+            let _ = tokio::time::timeout(stop_in + Duration::from_secs(5), run).await;
             if let Err(leak) = check_leaks(&before, &tasks.live()) {
                 observer.record(EventKind::Runtime {
                     text: format!("leak {}", leak.leaked.join(",")),
