@@ -157,6 +157,46 @@ pub fn no_leaked_tasks(history: &[HistoryEvent]) -> Vec<Violation> {
         .collect()
 }
 
+/// The shutdown of a pitfall controller: its stop context is cancelled (reason shutdown) at
+/// [`STOP_AT`] of the run, also after a restart (the host's clock starts again); then the
+/// controller gets a bounded wait and its task set a leak check.
+pub(crate) struct Shutdown {
+    /// The controller's stop context.
+    pub(crate) stop: Context,
+    stop_in: Duration,
+}
+
+impl Shutdown {
+    /// Spawns the timer that cancels the stop context (call inside the host).
+    pub(crate) fn at_stop_time() -> Self {
+        let stop_in = STOP_AT.saturating_sub(turmoil::sim_elapsed().unwrap_or_default());
+        let stop = Context::background();
+        let timer = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(stop_in).await;
+            timer.cancel(CancelReason::Shutdown);
+        });
+        Self { stop, stop_in }
+    }
+
+    /// Awaits `run` (a controller whose tasks never end never returns: the wait is bounded),
+    /// then records `leak <names>` if tasks outside `before` are still alive.
+    pub(crate) async fn await_and_check_leaks(
+        &self,
+        run: impl std::future::Future,
+        before: &[String],
+        tasks: &kubesim_controller::TaskSet,
+        observer: &kubesim_controller::SharedObserver,
+    ) {
+        let _ = tokio::time::timeout(self.stop_in + Duration::from_secs(5), run).await;
+        if let Err(leak) = check_leaks(before, &tasks.live()) {
+            observer.record(EventKind::Runtime {
+                text: format!("leak {}", leak.leaked.join(",")),
+            });
+        }
+    }
+}
+
 fn add(world: &mut World, v: Variant) {
     let replicas = world.replicas.len();
     let seed = world.fork_seed();
@@ -167,16 +207,8 @@ fn add(world: &mut World, v: Variant) {
             let client =
                 transport::client(CONTROLLER, Target::Any { replicas, seed }, recorder.clone());
             let observer = HostObserver::shared(recorder, CONTROLLER);
-            // Stop at STOP_AT of the run, also after a restart (the host's clock starts again).
-            let stop_in = STOP_AT.saturating_sub(turmoil::sim_elapsed().unwrap_or_default());
-            let stop = Context::background();
-            {
-                let stop = stop.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(stop_in).await;
-                    stop.cancel(CancelReason::Shutdown);
-                });
-            }
+            let shutdown = Shutdown::at_stop_time();
+            let stop = shutdown.stop.clone();
             let config = ControllerConfig {
                 shutdown_grace: Duration::from_secs(2),
                 ..replicagroup::controller_config(seed)
@@ -233,13 +265,9 @@ fn add(world: &mut World, v: Variant) {
                     }
                 }
             };
-            // A controller whose tasks never end never returns from `run`: bound the wait.
-            let _ = tokio::time::timeout(stop_in + Duration::from_secs(5), run).await;
-            if let Err(leak) = check_leaks(&before, &tasks.live()) {
-                observer.record(EventKind::Runtime {
-                    text: format!("leak {}", leak.leaked.join(",")),
-                });
-            }
+            shutdown
+                .await_and_check_leaks(run, &before, &tasks, &observer)
+                .await;
             std::future::pending::<()>().await;
             Ok(())
         }

@@ -7,7 +7,7 @@
 //! workers end, but the side informer keeps listing and watching: `no-leaked-tasks` names it.
 //! `informer-leak-fixed` runs it under a child of the controller's stop context.
 
-use super::{pair, STOP_AT};
+use super::{pair, Shutdown};
 use crate::observe::HostObserver;
 use crate::scenario::replicagroup::{self, CONTROLLER};
 use crate::scenario::Scenario;
@@ -17,10 +17,8 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
 use kubesim_controller::reference::{self, ReplicaGroup};
 use kubesim_controller::{
-    check_leaks, default_error_policy, CancelReason, Change, Context, Controller, ControllerConfig,
-    Informer, InformerConfig,
+    default_error_policy, Change, Context, Controller, ControllerConfig, Informer, InformerConfig,
 };
-use kubesim_model::EventKind;
 use rand::SeedableRng;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -42,7 +40,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 }
 
 /// The controller host: the reference controller plus a side Pod informer, stopped at
-/// [`STOP_AT`], then checked for leaked tasks.
+/// [`super::STOP_AT`], then checked for leaked tasks.
 fn add(world: &mut World, fixed: bool) {
     let replicas = world.replicas.len();
     let seed = world.fork_seed();
@@ -54,16 +52,8 @@ fn add(world: &mut World, fixed: bool) {
             let client =
                 transport::client(CONTROLLER, Target::Any { replicas, seed }, recorder.clone());
             let observer = HostObserver::shared(recorder, CONTROLLER);
-            // Stop at STOP_AT of the run, also after a restart (the host's clock starts again).
-            let stop_in = STOP_AT.saturating_sub(turmoil::sim_elapsed().unwrap_or_default());
-            let stop = Context::background();
-            {
-                let stop = stop.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(stop_in).await;
-                    stop.cancel(CancelReason::Shutdown);
-                });
-            }
+            let shutdown = Shutdown::at_stop_time();
+            let stop = shutdown.stop.clone();
             let config = ControllerConfig {
                 shutdown_grace: Duration::from_secs(2),
                 ..replicagroup::controller_config(seed)
@@ -105,13 +95,9 @@ fn add(world: &mut World, fixed: bool) {
                 data,
                 stop.clone(),
             );
-            // A controller whose tasks never end never returns from `run`: bound the wait.
-            let _ = tokio::time::timeout(stop_in + Duration::from_secs(5), run).await;
-            if let Err(leak) = check_leaks(&before, &tasks.live()) {
-                observer.record(EventKind::Runtime {
-                    text: format!("leak {}", leak.leaked.join(",")),
-                });
-            }
+            shutdown
+                .await_and_check_leaks(run, &before, &tasks, &observer)
+                .await;
             std::future::pending::<()>().await;
             Ok(())
         }
