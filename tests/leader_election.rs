@@ -131,25 +131,27 @@ fn a_new_leader_acquires_within_the_lease_duration_and_two_jittered_retries_afte
     let (mut tight, mut worst) = (0, Duration::ZERO);
     let seeds = 20;
     for seed in 0..seeds {
-        let crash_at = Duration::from_secs(20);
-        let (w, old) = failover(seed, crash_at);
-        let events = w.recorder.events();
-        let (t, new) = lease_events(&events, "acquired")
-            .into_iter()
-            .find(|(t, h)| *t > crash_at && *h != old)
-            .unwrap_or_else(|| panic!("seed {seed}: no new leader after {old} crashed"));
-        let took = t - crash_at;
-        assert!(
-            took <= bound,
-            "seed {seed}: {new} acquired {took:?} after {old} crashed (bound {bound:?})"
-        );
-        assert!(
-            took >= LEASE_DURATION - jittered,
-            "seed {seed}: {new} took over after {took:?}, before the lease could expire"
-        );
-        worst = worst.max(took);
-        tight += usize::from(took <= LEASE_DURATION + jittered);
-        assert!(oracle(&w).is_empty(), "seed {seed}: {:?}", oracle(&w));
+        kubesim::isolated(|| {
+            let crash_at = Duration::from_secs(20);
+            let (w, old) = failover(seed, crash_at);
+            let events = w.recorder.events();
+            let (t, new) = lease_events(&events, "acquired")
+                .into_iter()
+                .find(|(t, h)| *t > crash_at && *h != old)
+                .unwrap_or_else(|| panic!("seed {seed}: no new leader after {old} crashed"));
+            let took = t - crash_at;
+            assert!(
+                took <= bound,
+                "seed {seed}: {new} acquired {took:?} after {old} crashed (bound {bound:?})"
+            );
+            assert!(
+                took >= LEASE_DURATION - jittered,
+                "seed {seed}: {new} took over after {took:?}, before the lease could expire"
+            );
+            worst = worst.max(took);
+            tight += usize::from(took <= LEASE_DURATION + jittered);
+            assert!(oracle(&w).is_empty(), "seed {seed}: {:?}", oracle(&w));
+        });
     }
     println!(
         "failover over {seeds} seeds: worst {worst:?}; within LeaseDuration + 2.2 x RetryPeriod \
@@ -160,44 +162,46 @@ fn a_new_leader_acquires_within_the_lease_duration_and_two_jittered_retries_afte
 #[test]
 fn a_partitioned_leader_stops_leading_before_another_replica_acquires() {
     for seed in 0..10 {
-        let mut w = world(seed);
-        for i in 0..3 {
-            add_replica(&mut w, i, ClockSkew::exact(), false);
-        }
-        let cut_at = Duration::from_secs(20);
-        step_until(&mut w, cut_at);
-        let leader = lease_events(&w.recorder.events(), "acquired")
-            .last()
-            .map(|(_, h)| h.clone())
-            .expect("a leader before the partition");
-        let apiservers = w.replicas.clone();
-        w.recorder.set_harness_time(w.sim.elapsed());
-        w.recorder.record(
-            "sim",
-            EventKind::Fault {
-                text: format!("partition {leader} from apiservers"),
-            },
-        );
-        for a in &apiservers {
-            w.sim.partition(leader.as_str(), a.as_str());
-        }
-        step_until(&mut w, cut_at + Duration::from_secs(40));
-        let events = w.recorder.events();
-        let lost = lease_events(&events, "lost")
-            .into_iter()
-            .find(|(t, h)| *t > cut_at && *h == leader)
-            .unwrap_or_else(|| panic!("seed {seed}: {leader} never stopped leading"))
-            .0;
-        let acquired = lease_events(&events, "acquired")
-            .into_iter()
-            .find(|(t, h)| *t > cut_at && *h != leader)
-            .unwrap_or_else(|| panic!("seed {seed}: nobody took over from {leader}"))
-            .0;
-        assert!(
-            lost < acquired,
-            "seed {seed}: {leader} stopped leading at {lost:?}, after the takeover at {acquired:?}"
-        );
-        assert!(oracle(&w).is_empty(), "seed {seed}: {:?}", oracle(&w));
+        kubesim::isolated(|| {
+            let mut w = world(seed);
+            for i in 0..3 {
+                add_replica(&mut w, i, ClockSkew::exact(), false);
+            }
+            let cut_at = Duration::from_secs(20);
+            step_until(&mut w, cut_at);
+            let leader = lease_events(&w.recorder.events(), "acquired")
+                .last()
+                .map(|(_, h)| h.clone())
+                .expect("a leader before the partition");
+            let apiservers = w.replicas.clone();
+            w.recorder.set_harness_time(w.sim.elapsed());
+            w.recorder.record(
+                "sim",
+                EventKind::Fault {
+                    text: format!("partition {leader} from apiservers"),
+                },
+            );
+            for a in &apiservers {
+                w.sim.partition(leader.as_str(), a.as_str());
+            }
+            step_until(&mut w, cut_at + Duration::from_secs(40));
+            let events = w.recorder.events();
+            let lost = lease_events(&events, "lost")
+                .into_iter()
+                .find(|(t, h)| *t > cut_at && *h == leader)
+                .unwrap_or_else(|| panic!("seed {seed}: {leader} never stopped leading"))
+                .0;
+            let acquired = lease_events(&events, "acquired")
+                .into_iter()
+                .find(|(t, h)| *t > cut_at && *h != leader)
+                .unwrap_or_else(|| panic!("seed {seed}: nobody took over from {leader}"))
+                .0;
+            assert!(
+                lost < acquired,
+                "seed {seed}: {leader} stopped leading at {lost:?}, after the takeover at {acquired:?}"
+            );
+            assert!(oracle(&w).is_empty(), "seed {seed}: {:?}", oracle(&w));
+        });
     }
 }
 
@@ -220,7 +224,7 @@ fn run_skewed(seed: u64, fencing: bool) -> Vec<Violation> {
 #[test]
 fn clock_skew_and_pauses_cause_a_split_brain_the_single_writer_oracle_catches_within_200_seeds() {
     let caught = (0..200u64).find_map(|seed| {
-        let v = run_skewed(seed, false);
+        let v = kubesim::isolated(|| run_skewed(seed, false));
         v.first().map(|first| (seed, first.clone(), v.len()))
     });
     let (seed, first, count) = caught.expect("a split brain within 200 seeds");
@@ -249,16 +253,18 @@ fn fencing_keeps_the_single_writer_oracle_clean_under_the_seeds_that_break_plain
     let seeds = fencing_seeds();
     let mut broken_plain = 0;
     for seed in 0..seeds {
-        let v = run_skewed(seed, true);
-        assert!(
-            v.is_empty(),
-            "seed {seed} with fencing: {}\nplan: {:?}",
-            v[0],
-            skew_plan(seed)
-        );
-        if seed < 200 && !run_skewed(seed, false).is_empty() {
-            broken_plain += 1;
-        }
+        kubesim::isolated(|| {
+            let v = run_skewed(seed, true);
+            assert!(
+                v.is_empty(),
+                "seed {seed} with fencing: {}\nplan: {:?}",
+                v[0],
+                skew_plan(seed)
+            );
+            if seed < 200 && !kubesim::isolated(|| run_skewed(seed, false)).is_empty() {
+                broken_plain += 1;
+            }
+        });
     }
     assert!(
         broken_plain > 0,

@@ -8,8 +8,11 @@
 //! - [`apiserver`]: shared storage and API server replicas as turmoil hosts.
 //! - [`http`]: the HTTP front of a replica (REST paths, status errors, watch streams).
 //! - [`transport`]: a real `kube::Client` over turmoil's simulated TCP.
+//! - [`kube_runtime`]: a `kube_runtime::Controller`'s reconciles recorded in the history.
 //! - [`history`]: the run's history recorder, text and JSON Lines forms, first difference.
 //! - [`clock`]: the fixed epoch and simulated timestamps.
+//! - [`determinism`]: what makes unmodified kube-runtime and users' crates follow the seed
+//!   (libc interposition, a fresh thread per world, pinned ahash/fastrand), and [`isolated`].
 //! - [`clockskew`]: per-replica clocks with offset, drift and process pauses (leader election).
 //! - [`world`]: one run's turmoil simulation, cluster and seeded RNG.
 //! - [`scenario`]: built-in scenarios and the scenario type.
@@ -27,8 +30,10 @@ pub mod buggify;
 pub mod check;
 pub mod clock;
 pub mod clockskew;
+pub mod determinism;
 pub mod history;
 pub mod http;
+pub mod kube_runtime;
 pub mod observe;
 pub mod oracle;
 pub mod run;
@@ -39,6 +44,7 @@ pub mod transport;
 pub mod world;
 
 pub use check::check;
+pub use determinism::isolated;
 
 /// Parses a seed as the command line and `KUBESIM_SEED` spell it: decimal or `0x` hex.
 pub fn cli_seed(s: &str) -> Result<u64, String> {

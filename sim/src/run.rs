@@ -42,19 +42,45 @@ pub fn run(scenario: &Scenario, seed: u64, keep_history: bool) -> RunReport {
     run_with(scenario, seed, keep_history, FaultProfile::Swarm)
 }
 
-/// Runs `scenario` with `seed` under fault profile `faults`.
+/// Runs `scenario` with `seed` under fault profile `faults`, on a fresh thread of its own
+/// ([`crate::determinism`]: std's hash keys are the seed's only on a thread that has not used
+/// them).
 pub fn run_with(
     scenario: &Scenario,
     seed: u64,
     keep_history: bool,
     faults: FaultProfile,
 ) -> RunReport {
+    crate::determinism::isolated(|| run_here(scenario, seed, keep_history, faults))
+}
+
+/// [`run_with`] on the calling thread, which must not have run a world or used std's hash keys.
+fn run_here(scenario: &Scenario, seed: u64, keep_history: bool, faults: FaultProfile) -> RunReport {
     let recorder = Recorder::with_retention(keep_history);
     // The scenario's config draws come first from their own stream, so adding a host never
     // shifts the world settings of a seed.
     let mut config_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6b75_6265_7369_6d00);
     let config = (scenario.config)(&mut config_rng);
-    let mut world = World::new(seed, config, recorder.clone());
+    let mut world = match World::try_new(seed, config, recorder.clone()) {
+        Ok(world) => world,
+        Err(e) => {
+            return RunReport {
+                scenario: scenario.name,
+                seed,
+                hash: 0,
+                event_count: 0,
+                events: Vec::new(),
+                violations: vec![Violation {
+                    oracle: "run-completes",
+                    time_us: 0,
+                    event_id: None,
+                    message: e.to_string(),
+                }],
+                sim_time_us: 0,
+                faults: Vec::new(),
+            }
+        }
+    };
     world.faults = faults;
     (scenario.setup)(&mut world);
     let plan = world.fault_plan();

@@ -171,12 +171,32 @@ pub struct World {
     gc: gc::GarbageCollector,
     /// Armed [`FaultAction::CrashAfterWrites`]: host, write count to crash at, downtime.
     crash_after_writes: Vec<(String, u64, Duration)>,
+    /// Third-party randomness and the real-time clock follow the seed while the world lives.
+    determinism: crate::determinism::Guard,
 }
 
 impl World {
     /// Builds the world for `seed`: turmoil, storage, `config.replicas` API server replicas with
     /// their cache lags, and the garbage collector.
-    pub fn new(seed: u64, mut config: WorldConfig, recorder: Recorder) -> Self {
+    ///
+    /// # Panics
+    /// With the fix in the message when this build or thread cannot run deterministically
+    /// ([`crate::determinism::SetupError`]: no `--cfg tokio_unstable`, or a thread that already
+    /// used std's hash keys); [`World::try_new`] returns the error instead.
+    pub fn new(seed: u64, config: WorldConfig, recorder: Recorder) -> Self {
+        match Self::try_new(seed, config, recorder) {
+            Ok(world) => world,
+            Err(e) => panic!("kubesim: {e}"),
+        }
+    }
+
+    /// [`World::new`], or why this build or thread cannot run the world deterministically.
+    pub fn try_new(
+        seed: u64,
+        mut config: WorldConfig,
+        recorder: Recorder,
+    ) -> Result<Self, crate::determinism::SetupError> {
+        let determinism = crate::determinism::Guard::enter(seed)?;
         assert!(
             config.replicas > 0,
             "a world needs at least one API server replica"
@@ -206,6 +226,7 @@ impl World {
             tick: config.tick,
             gc: gc::GarbageCollector::new(cluster),
             crash_after_writes: Vec::new(),
+            determinism,
         };
         let lag_max_us = config.cache_lag_max.as_micros() as u64;
         for i in 0..config.replicas {
@@ -217,7 +238,7 @@ impl World {
             };
             world.add_replica(name, lag);
         }
-        world
+        Ok(world)
     }
 
     fn add_replica(&mut self, name: String, lag: Duration) {
@@ -377,7 +398,15 @@ impl World {
             self.apply_due_faults();
             self.crash_after_due_writes();
             self.gc.poll(self.sim.elapsed());
-            match self.sim.step() {
+            let step = self.sim.step();
+            if self.determinism.real_connects() > 0 {
+                return Err(format!(
+                    "a simulated host tried to connect to the real network ({} attempts refused): \
+                     build its kube::Client with kubesim::transport::client, not Client::try_default",
+                    self.determinism.real_connects()
+                ));
+            }
+            match step {
                 Ok(true) => return Ok(()),
                 Ok(false) => {}
                 Err(e) => return Err(e.to_string()),

@@ -11,6 +11,7 @@
 //! - [`pitfalls`]: the pitfall catalogue, buggy and fixed controller pairs.
 
 pub mod api_smoke;
+pub mod kube_runtime;
 pub mod pitfalls;
 pub mod replicagroup;
 pub mod split_brain;
@@ -63,6 +64,7 @@ pub fn builtins() -> Vec<Scenario> {
     let mut all = vec![
         api_smoke::scenario(),
         replicagroup::scenario(),
+        kube_runtime::scenario(),
         standard::scenario(),
     ];
     all.extend(pitfalls::scenarios());

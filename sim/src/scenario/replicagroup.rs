@@ -294,6 +294,18 @@ pub(crate) fn judge(world: &World, history: &[HistoryEvent], heal_at: Duration) 
     // `max_concurrent_reconciles` is left at its default, 1.
     out.extend(oracle::bounded_concurrency(history, 1));
     out.extend(oracle::no_hot_loop(history, oracle::HotLoop::default()));
+    out.extend(converges(world, history, heal_at));
+    out
+}
+
+/// `converges`: storage matches every group's desired state at the end of a run whose faults
+/// healed at `heal_at`.
+pub(crate) fn converges(
+    world: &World,
+    history: &[HistoryEvent],
+    heal_at: Duration,
+) -> Vec<Violation> {
+    let mut out = Vec::new();
     let objects = world.cluster.state().objects();
     let groups: Vec<ReplicaGroup> = objects
         .iter()

@@ -1,0 +1,94 @@
+//! `kube-runtime`: the reference ReplicaGroup logic on an unmodified `kube_runtime::Controller`
+//! (`owns` the Pods, kube-runtime's default watcher backoff with fastrand jitter, its reflector
+//! stores and scheduler), under the `replicagroup` workload and swarm faults. It holds, and its
+//! history is the same for a seed in any process, on any thread ([`crate::determinism`]).
+
+use super::{replicagroup, Expectation, Scenario};
+use crate::oracle::{self, Violation};
+use crate::transport::{self, Target};
+use crate::world::World;
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Pod;
+use kube::Api;
+use kube_runtime::controller::{Action, Controller};
+use kube_runtime::watcher;
+use kubesim_controller::reference::{self, ReplicaGroup};
+use kubesim_model::HistoryEvent;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The scenario.
+pub fn scenario() -> Scenario {
+    Scenario {
+        name: "kube-runtime",
+        summary: "the reference logic on an unmodified kube_runtime::Controller under swarm faults",
+        expectation: Expectation::Holds,
+        seeds: 40,
+        config: replicagroup::config,
+        setup,
+        check,
+    }
+}
+
+/// kube-runtime's reconcile signature over the reference logic.
+async fn reconcile(
+    group: Arc<ReplicaGroup>,
+    data: Arc<reference::Data>,
+) -> Result<Action, reference::Error> {
+    let next = reference::reconcile(group, kubesim_controller::Context::background(), data).await?;
+    Ok(match next {
+        kubesim_controller::Action::AwaitChange => Action::await_change(),
+        kubesim_controller::Action::RequeueAfter(d) => Action::requeue(d),
+        kubesim_controller::Action::Requeue => Action::requeue(Duration::from_secs(5)),
+    })
+}
+
+/// The error policy of kube-rs's examples: try again in five seconds.
+fn error_policy(_: Arc<ReplicaGroup>, _: &reference::Error, _: Arc<reference::Data>) -> Action {
+    Action::requeue(Duration::from_secs(5))
+}
+
+/// Adds the kube-runtime controller as host `name`, connecting to any replica.
+pub fn add_controller(world: &mut World, name: &str) {
+    let replicas = world.replicas.len();
+    let seed = world.fork_seed();
+    let recorder = world.recorder.clone();
+    let host = name.to_string();
+    world.sim.host(name, move || {
+        let (recorder, host) = (recorder.clone(), host.clone());
+        async move {
+            let client = transport::client(&host, Target::Any { replicas, seed }, recorder.clone());
+            Controller::new(
+                Api::<ReplicaGroup>::all(client.clone()),
+                watcher::Config::default(),
+            )
+            .owns(Api::<Pod>::all(client.clone()), watcher::Config::default())
+            .run(
+                crate::kube_runtime::observe(recorder, &host, reconcile),
+                error_policy,
+                Arc::new(reference::Data { client }),
+            )
+            .for_each(|_| async {})
+            .await;
+            Ok(())
+        }
+    });
+}
+
+fn setup(world: &mut World) {
+    replicagroup::setup_with(world, |w| add_controller(w, replicagroup::CONTROLLER));
+}
+
+/// Watch guarantees, no concurrent reconcile of a key, no hot loop, and `converges`
+/// (kube-runtime reconciles distinct keys concurrently, so there is no concurrency bound).
+fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
+    let mut out = oracle::watch_guarantees(history, &[]);
+    out.extend(oracle::no_concurrent_reconcile(history));
+    out.extend(oracle::no_hot_loop(history, oracle::HotLoop::default()));
+    out.extend(replicagroup::converges(
+        world,
+        history,
+        replicagroup::HEAL_AT,
+    ));
+    out
+}
