@@ -1,4 +1,7 @@
 //! The interposed functions follow a scope on its own thread, and libc outside one.
+// These tests exercise exactly what clippy.toml bans elsewhere: std hash keys, the wall clock and
+// OS threads, which the interposition must make follow a scope.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 use kubesim_interpose::Scope;
 use std::collections::hash_map::RandomState;

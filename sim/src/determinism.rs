@@ -30,6 +30,8 @@
 
 use kubesim_interpose::Scope;
 use std::cell::Cell;
+// det-ok: the probe that std's per-thread hash keys were drawn inside the scope.
+#[allow(clippy::disallowed_types)]
 use std::collections::hash_map::RandomState;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -146,6 +148,7 @@ impl Guard {
         let scope = Scope::enter(seed ^ ENTROPY_SALT, simulated_realtime);
         let draws = Scope::entropy_draws();
         // The first RandomState on a thread draws its keys; on a reused thread it draws nothing.
+        #[allow(clippy::disallowed_types)]
         let _ = RandomState::new();
         if Scope::entropy_draws() == draws {
             return Err(SetupError::ThreadReused);
