@@ -126,6 +126,15 @@ fn run_controller(
     script: fn(u32) -> Result<Action, String>,
     leak: bool,
 ) -> (Vec<String>, Result<(), kubesim_controller::Leak>) {
+    // Each world gets a fresh thread: a test that builds two worlds would otherwise share hash keys.
+    kubesim::isolated(|| run_controller_here(seed, script, leak))
+}
+
+fn run_controller_here(
+    seed: u64,
+    script: fn(u32) -> Result<Action, String>,
+    leak: bool,
+) -> (Vec<String>, Result<(), kubesim_controller::Leak>) {
     #[derive(Debug, thiserror::Error)]
     #[error("{0}")]
     struct Failed(String);

@@ -7,6 +7,7 @@ use super::{replicagroup, Expectation, Scenario};
 use crate::oracle::{self, Violation};
 use crate::transport::{self, Target};
 use crate::world::World;
+use futures::future::BoxFuture;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
@@ -14,6 +15,7 @@ use kube_runtime::controller::{Action, Controller};
 use kube_runtime::watcher;
 use kubesim_controller::reference::{self, ReplicaGroup};
 use kubesim_model::HistoryEvent;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,26 +32,68 @@ pub fn scenario() -> Scenario {
     }
 }
 
-/// kube-runtime's reconcile signature over the reference logic.
-async fn reconcile(
-    group: Arc<ReplicaGroup>,
-    data: Arc<reference::Data>,
+/// A kubesim-controller reconcile of the reference logic (or a variant of it) run as a
+/// kube-runtime one: the same calls, kube-runtime's `Action`s.
+pub(crate) async fn on_kube_runtime(
+    reconciled: impl Future<Output = Result<kubesim_controller::Action, reference::Error>>,
 ) -> Result<Action, reference::Error> {
-    let next = reference::reconcile(group, kubesim_controller::Context::background(), data).await?;
-    Ok(match next {
+    Ok(match reconciled.await? {
         kubesim_controller::Action::AwaitChange => Action::await_change(),
         kubesim_controller::Action::RequeueAfter(d) => Action::requeue(d),
         kubesim_controller::Action::Requeue => Action::requeue(Duration::from_secs(5)),
     })
 }
 
+/// kube-runtime's reconcile signature over the reference logic.
+fn reconcile(
+    group: Arc<ReplicaGroup>,
+    data: Arc<reference::Data>,
+) -> BoxFuture<'static, Result<Action, reference::Error>> {
+    Box::pin(on_kube_runtime(reference::reconcile(
+        group,
+        kubesim_controller::Context::background(),
+        data,
+    )))
+}
+
 /// The error policy of kube-rs's examples: try again in five seconds.
-fn error_policy(_: Arc<ReplicaGroup>, _: &reference::Error, _: Arc<reference::Data>) -> Action {
+pub(crate) fn error_policy(
+    _: Arc<ReplicaGroup>,
+    _: &reference::Error,
+    _: Arc<reference::Data>,
+) -> Action {
     Action::requeue(Duration::from_secs(5))
 }
 
+/// What a kube-runtime controller host runs over ReplicaGroups.
+#[derive(Clone, Copy)]
+pub(crate) struct Logic {
+    /// The reconcile, with kube-runtime's signature.
+    pub(crate) reconcile: fn(
+        Arc<ReplicaGroup>,
+        Arc<reference::Data>,
+    ) -> BoxFuture<'static, Result<Action, reference::Error>>,
+    /// The error policy, with kube-runtime's signature.
+    pub(crate) error_policy:
+        fn(Arc<ReplicaGroup>, &reference::Error, Arc<reference::Data>) -> Action,
+    /// Whether the controller `owns` its Pods (their changes requeue the owning group).
+    pub(crate) owns_pods: bool,
+}
+
+/// The reference logic: the reference reconcile, [`error_policy`], owning the Pods.
+pub(crate) const REFERENCE: Logic = Logic {
+    reconcile,
+    error_policy,
+    owns_pods: true,
+};
+
 /// Adds the kube-runtime controller as host `name`, connecting to any replica.
 pub fn add_controller(world: &mut World, name: &str) {
+    add_controller_with(world, name, REFERENCE);
+}
+
+/// Adds a kube-runtime controller running `logic` as host `name`, connecting to any replica.
+pub(crate) fn add_controller_with(world: &mut World, name: &str, logic: Logic) {
     let replicas = world.replicas.len();
     let seed = world.fork_seed();
     let recorder = world.recorder.clone();
@@ -58,18 +102,22 @@ pub fn add_controller(world: &mut World, name: &str) {
         let (recorder, host) = (recorder.clone(), host.clone());
         async move {
             let client = transport::client(&host, Target::Any { replicas, seed }, recorder.clone());
-            Controller::new(
+            let mut controller = Controller::new(
                 Api::<ReplicaGroup>::all(client.clone()),
                 watcher::Config::default(),
-            )
-            .owns(Api::<Pod>::all(client.clone()), watcher::Config::default())
-            .run(
-                crate::kube_runtime::observe(recorder, &host, reconcile),
-                error_policy,
-                Arc::new(reference::Data { client }),
-            )
-            .for_each(|_| async {})
-            .await;
+            );
+            if logic.owns_pods {
+                controller =
+                    controller.owns(Api::<Pod>::all(client.clone()), watcher::Config::default());
+            }
+            controller
+                .run(
+                    crate::kube_runtime::observe(recorder, &host, logic.reconcile),
+                    logic.error_policy,
+                    Arc::new(reference::Data { client }),
+                )
+                .for_each(|_| async {})
+                .await;
             Ok(())
         }
     });
@@ -81,7 +129,7 @@ fn setup(world: &mut World) {
 
 /// Watch guarantees, no concurrent reconcile of a key, no hot loop, and `converges`
 /// (kube-runtime reconciles distinct keys concurrently, so there is no concurrency bound).
-fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
+pub(crate) fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
     let mut out = oracle::watch_guarantees(history, &[]);
     out.extend(oracle::no_concurrent_reconcile(history));
     out.extend(oracle::no_hot_loop(history, oracle::HotLoop::default()));

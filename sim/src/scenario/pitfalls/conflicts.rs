@@ -117,9 +117,21 @@ fn stuck_group() -> String {
 /// The judge of both pairs: the `replicagroup` oracles (with the stuck group out of `converges`,
 /// see the module doc), `no-leaked-tasks`, and `no-lost-update` on `spec.replicas`.
 fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
+    judge(world, history, Some(1))
+}
+
+/// [`check`] with `concurrency` as the bound on reconciles at once per host (none for
+/// kube-runtime, which reconciles distinct keys concurrently).
+pub(super) fn judge(
+    world: &World,
+    history: &[HistoryEvent],
+    concurrency: Option<usize>,
+) -> Vec<Violation> {
     let mut out = oracle::watch_guarantees(history, &[]);
     out.extend(oracle::no_concurrent_reconcile(history));
-    out.extend(oracle::bounded_concurrency(history, 1));
+    if let Some(bound) = concurrency {
+        out.extend(oracle::bounded_concurrency(history, bound));
+    }
     out.extend(oracle::no_hot_loop(history, oracle::HotLoop::default()));
     out.extend(pitfalls::no_leaked_tasks(history));
     let objects = world.cluster.state().objects();
@@ -232,7 +244,7 @@ fn api_err(what: &str) -> impl FnOnce(kube::Error) -> reference::Error + '_ {
 
 /// Pitfall 10's reconcile: the reference reconcile, except that the finalizer is added with a
 /// full-object update that forces its way past a 409.
-fn forcing_reconcile(
+pub(super) fn forcing_reconcile(
     group: Arc<ReplicaGroup>,
     ctx: Context,
     data: Arc<reference::Data>,
@@ -241,7 +253,7 @@ fn forcing_reconcile(
 }
 
 /// Pitfall 10 fixed: the same update, with a 409 returned as an error.
-fn requeueing_reconcile(
+pub(super) fn requeueing_reconcile(
     group: Arc<ReplicaGroup>,
     ctx: Context,
     data: Arc<reference::Data>,
@@ -323,7 +335,7 @@ const WATCH_FOR_SECS: u32 = 10;
 /// each one up to [`SCALE_AFTER_MS_MAX`] later, and then watches it for [`WATCH_FOR_SECS`] from
 /// its scale's resourceVersion, noting what it sees (`saw s0 replicas=4`), as `kubectl scale`
 /// followed by `kubectl get -w` would.
-fn add_scaler(world: &mut World) {
+pub(super) fn add_scaler(world: &mut World) {
     let seed = world.fork_seed();
     let target = Target::Any {
         replicas: world.replicas.len(),
@@ -394,7 +406,7 @@ async fn watch_one(api: &Api<ReplicaGroup>, rec: &Recorder, name: &str, rv: &str
 }
 
 /// Pitfall 11's extra client: creates the group no pod can be made for, at a drawn time.
-fn add_tenant(world: &mut World) {
+pub(super) fn add_tenant(world: &mut World) {
     let seed = world.fork_seed();
     let target = Target::Any {
         replicas: world.replicas.len(),

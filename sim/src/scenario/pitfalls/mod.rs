@@ -17,10 +17,12 @@
 //! | `ignore-conflict` | on 409, the stale copy forced through with the latest resourceVersion | `no-lost-update` |
 //! | `hot-loop` | a persistent error retried at once (`requeue_after(ZERO)`), forever | `no-hot-loop` |
 //! | `finalizer-stuck` | finalizer removal left to an event that is never watched | `converges` |
+//! | `kr-hot-loop`, `kr-ignore-conflict`, `kr-finalizer-stuck` | pitfalls 11, 10 and 13 on an unmodified `kube_runtime::Controller` | as their twins |
 
 mod conflicts;
 mod deadlines;
 mod fake_timeout;
+mod kube_runtime;
 mod sieve;
 mod stop_path;
 
@@ -119,6 +121,7 @@ pub fn scenarios() -> Vec<Scenario> {
         |w| setup(w, Variant::FinalizerStuck { owns: false }),
         |w| setup(w, Variant::FinalizerStuck { owns: true }),
     ));
+    out.extend(kube_runtime::scenarios());
     out
 }
 
