@@ -65,14 +65,17 @@ pub(crate) fn error_policy(
     Action::requeue(Duration::from_secs(5))
 }
 
+/// A reconcile with kube-runtime's signature over ReplicaGroups.
+pub(crate) type ReconcileFn = fn(
+    Arc<ReplicaGroup>,
+    Arc<reference::Data>,
+) -> BoxFuture<'static, Result<Action, reference::Error>>;
+
 /// What a kube-runtime controller host runs over ReplicaGroups.
 #[derive(Clone, Copy)]
 pub(crate) struct Logic {
     /// The reconcile, with kube-runtime's signature.
-    pub(crate) reconcile: fn(
-        Arc<ReplicaGroup>,
-        Arc<reference::Data>,
-    ) -> BoxFuture<'static, Result<Action, reference::Error>>,
+    pub(crate) reconcile: ReconcileFn,
     /// The error policy, with kube-runtime's signature.
     pub(crate) error_policy:
         fn(Arc<ReplicaGroup>, &reference::Error, Arc<reference::Data>) -> Action,
