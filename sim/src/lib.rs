@@ -16,6 +16,8 @@
 //! - [`clockskew`]: per-replica clocks with offset, drift and process pauses (leader election).
 //! - [`world`]: one run's turmoil simulation, cluster and seeded RNG.
 //! - [`scenario`]: built-in scenarios and the scenario type.
+//! - [`kit`]: the scenario kit (hosts, typed storage, the fault drawer, `converges`, shutdown,
+//!   workload), the same the built-ins use; [`prelude`] brings what a scenario needs.
 //! - [`observe`]: the controller runtime's events into the history.
 //! - [`oracle`]: properties checked over a finished history.
 //! - [`single_writer`]: the leader election oracle: no write by a replica that does not hold the lease.
@@ -33,6 +35,7 @@ pub mod clockskew;
 pub mod determinism;
 pub mod history;
 pub mod http;
+pub mod kit;
 pub mod kube_runtime;
 pub mod observe;
 pub mod oracle;
@@ -42,6 +45,8 @@ pub mod single_writer;
 pub mod sweep;
 pub mod transport;
 pub mod world;
+
+pub mod prelude;
 
 pub use check::check;
 pub use determinism::isolated;

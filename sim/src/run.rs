@@ -1,7 +1,7 @@
 //! Running one seed of a scenario, and the determinism self-check.
 
 use crate::history::{self, Recorder};
-use crate::oracle::Violation;
+use crate::oracle::{self, Violation};
 use crate::scenario::Scenario;
 use crate::world::{FaultProfile, World};
 use kubesim_model::HistoryEvent;
@@ -83,6 +83,11 @@ fn run_here(scenario: &Scenario, seed: u64, keep_history: bool, faults: FaultPro
     };
     world.faults = faults;
     (scenario.setup)(&mut world);
+    // Faults by default: the profile's, aimed at the scenario's controllers, unless the setup
+    // drew its own.
+    if let (Some(heal_at), None) = (scenario.heal_at, world.heal_at()) {
+        world.draw_faults(heal_at);
+    }
     let plan = world.fault_plan();
     let result = world.run();
     let sim_time_us = world.sim.elapsed().as_micros() as u64;
@@ -97,7 +102,18 @@ fn run_here(scenario: &Scenario, seed: u64, keep_history: bool, faults: FaultPro
         });
     }
     if keep_history {
-        violations.extend((scenario.check)(&world, &events));
+        // The scenario's own oracles, then the library's (quiescence, leaked streams, write
+        // fights), which apply to every scenario; a panicking oracle is a checker error, not a
+        // crashed sweep.
+        let check = format!("{} check", scenario.name);
+        violations.extend(oracle::guarded(&check, &events, || {
+            (scenario.check)(&world, &events)
+        }));
+        let library = oracle::Library {
+            end_us: Some(sim_time_us),
+            ..oracle::Library::default()
+        };
+        violations.extend(library.check(&events));
     }
     RunReport {
         scenario: scenario.name,

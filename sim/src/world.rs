@@ -173,6 +173,14 @@ pub struct World {
     crash_after_writes: Vec<(String, u64, Duration)>,
     /// Third-party randomness and the real-time clock follow the seed while the world lives.
     determinism: crate::determinism::Guard,
+    /// Controller hosts, the fault drawer's targets, in the order they were added.
+    controllers: Vec<String>,
+    /// When the drawn faults heal (set by the fault drawer).
+    heal_at: Option<Duration>,
+    /// What the API server replicas inject, as the fault plan prints it.
+    api_faults: Option<String>,
+    /// The registered convergence check, probed while the world runs.
+    convergence: Option<crate::kit::converge::Convergence>,
 }
 
 impl World {
@@ -227,6 +235,10 @@ impl World {
             gc: gc::GarbageCollector::new(cluster),
             crash_after_writes: Vec::new(),
             determinism,
+            controllers: Vec::new(),
+            heal_at: None,
+            api_faults: None,
+            convergence: None,
         };
         let lag_max_us = config.cache_lag_max.as_micros() as u64;
         for i in 0..config.replicas {
@@ -276,6 +288,57 @@ impl World {
         &mut self.rng
     }
 
+    /// The controller hosts added with [`World::add_controller`], in order.
+    pub fn controllers(&self) -> &[String] {
+        &self.controllers
+    }
+
+    /// Counts `name` as a controller host (a fault target).
+    pub(crate) fn mark_controller(&mut self, name: &str) {
+        self.controllers.push(name.to_string());
+    }
+
+    /// When the drawn faults heal, if faults were drawn ([`World::draw_faults`]).
+    pub fn heal_at(&self) -> Option<Duration> {
+        self.heal_at
+    }
+
+    /// Sets the heal time (the fault drawer does; a scenario with faults of its own may).
+    pub fn set_heal_at(&mut self, at: Duration) {
+        self.heal_at = Some(at);
+    }
+
+    /// Records what the API server replicas inject, for the fault plan.
+    pub(crate) fn note_api_faults(&mut self, text: String) {
+        self.api_faults = Some(text);
+    }
+
+    /// Requires the cluster to converge: `predicate` over storage's typed objects must hold
+    /// within `deadline` after the heal time and still at the end (`None`: by the end of the
+    /// run). The harness probes it once per simulated second after the heal; the verdict is the
+    /// `converges` oracle ([`World::convergence_verdict`]).
+    pub fn converges_within(
+        &mut self,
+        deadline: Option<Duration>,
+        predicate: impl Fn(&crate::kit::Objects) -> Result<(), String> + 'static,
+    ) {
+        self.convergence = Some(crate::kit::converge::Convergence::new(
+            Box::new(predicate),
+            self.heal_at.unwrap_or_default(),
+            deadline,
+        ));
+    }
+
+    /// The `converges` verdict of a finished run, if a convergence check was registered.
+    pub fn convergence_verdict(
+        &self,
+        history: &[kubesim_model::HistoryEvent],
+    ) -> Option<crate::oracle::Violation> {
+        let c = self.convergence.as_ref()?;
+        let objects = crate::kit::Objects::new(self.cluster.state().objects());
+        c.verdict(self.sim.elapsed(), objects, history)
+    }
+
     /// Schedules `action` at simulated time `at`.
     pub fn schedule(&mut self, at: Duration, action: FaultAction) {
         let pos = self.schedule.partition_point(|(t, _)| *t <= at);
@@ -285,8 +348,8 @@ impl World {
     /// The scheduled faults not yet applied, as `<time> <fault>` lines (the drawn plan, printed
     /// with the seed so a report is self-contained).
     pub fn fault_plan(&self) -> Vec<String> {
-        self.schedule
-            .iter()
+        let api = self.api_faults.iter().map(|t| format!("0.000s fault {t}"));
+        api.chain(self.schedule.iter()
             .map(|(t, a)| {
                 let verb = match a {
                     FaultAction::Repair(..) | FaultAction::HealApiFaults => "heal",
@@ -300,7 +363,7 @@ impl World {
                     t.subsec_millis(),
                     a.text()
                 )
-            })
+            }))
             .collect()
     }
 
@@ -393,11 +456,21 @@ impl World {
     pub fn run(&mut self) -> Result<(), String> {
         let buggify_seed = self.fork_seed();
         let _buggify = crate::buggify::activate(buggify_seed, self.recorder.clone());
+        if let (Some(c), Some(heal)) = (&mut self.convergence, self.heal_at) {
+            c.set_heal_at(heal);
+        }
         loop {
             self.recorder.set_harness_time(self.sim.elapsed());
             self.apply_due_faults();
             self.crash_after_due_writes();
             self.gc.poll(self.sim.elapsed());
+            if let Some(c) = &mut self.convergence {
+                let cluster = &self.cluster;
+                let rev = cluster.state().revision();
+                c.poll(self.sim.elapsed(), rev, || {
+                    crate::kit::Objects::new(cluster.state().objects())
+                });
+            }
             let step = self.sim.step();
             if self.determinism.real_connects() > 0 {
                 return Err(format!(

@@ -134,6 +134,11 @@ impl ApiState {
         state
     }
 
+    /// Every served resource type, in (group, version, plural) order.
+    pub fn types(&self) -> impl Iterator<Item = &ResourceType> {
+        self.types.values()
+    }
+
     /// Serves a new resource type (for example a custom resource).
     pub fn register(&mut self, t: ResourceType) {
         let id = (t.group.clone(), t.version.clone(), t.plural.clone());

@@ -23,12 +23,60 @@ pub struct ReplicaFaults {
     pub watch_drop_rate: f64,
     /// Seed of the injection RNG (each replica derives its own from it).
     pub seed: u64,
+    /// A window of 409 Conflicts aimed at the updates and patches of one resource (the rare
+    /// "conflict on the last write" path a controller must handle), if drawn.
+    pub conflicts: Option<ConflictWindow>,
+}
+
+/// 409 Conflicts injected on the updates and patches of one resource during a window of the
+/// run, at a high rate: a one-shot conflict on the write that matters, made likely.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConflictWindow {
+    /// The resource aimed at, as storage keys name it (`pods`, `widgets.example.com`).
+    pub resource: String,
+    /// Start of the window, from the start of the run.
+    pub from: Duration,
+    /// End of the window (exclusive).
+    pub until: Duration,
+    /// Chance that a matching write in the window gets a 409.
+    pub rate: f64,
+}
+
+impl std::fmt::Display for ConflictWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "conflicts on {} writes={:.3} from {}ms to {}ms",
+            self.resource,
+            self.rate,
+            self.from.as_millis(),
+            self.until.as_millis()
+        )
+    }
 }
 
 impl ReplicaFaults {
     /// True when nothing is injected.
     pub fn is_none(&self) -> bool {
-        self.error_rate == 0.0 && self.slow_rate == 0.0 && self.watch_drop_rate == 0.0
+        self.error_rate == 0.0
+            && self.slow_rate == 0.0
+            && self.watch_drop_rate == 0.0
+            && self.conflicts.is_none()
+    }
+
+    /// The rates in the form the history and fault plans print them.
+    pub fn describe(&self) -> String {
+        let mut text = format!(
+            "api errors={:.3} slow={:.3} up to {}ms watch-drops={:.3}",
+            self.error_rate,
+            self.slow_rate,
+            self.slow_max.as_millis(),
+            self.watch_drop_rate
+        );
+        if let Some(w) = &self.conflicts {
+            text.push_str(&format!("; {w}"));
+        }
+        text
     }
 }
 
@@ -36,6 +84,8 @@ impl ReplicaFaults {
 pub struct Injector {
     config: ReplicaFaults,
     rng: Mutex<ChaCha8Rng>,
+    /// Draws of the conflict window, apart so the other injections keep their sequence.
+    conflict_rng: Mutex<ChaCha8Rng>,
     healed: Arc<AtomicBool>,
 }
 
@@ -54,11 +104,16 @@ impl Injector {
             (0.0..=1.0).contains(&config.watch_drop_rate),
             "watch_drop_rate is a probability"
         );
-        let rng =
-            ChaCha8Rng::seed_from_u64(config.seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        if let Some(w) = &config.conflicts {
+            assert!((0.0..=1.0).contains(&w.rate), "conflict rate is a probability");
+        }
+        let replica_seed = config.seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let rng = ChaCha8Rng::seed_from_u64(replica_seed);
+        let conflict_rng = ChaCha8Rng::seed_from_u64(replica_seed ^ 0x636f_6e66_6c69_6374);
         Self {
             config,
             rng: Mutex::new(rng),
+            conflict_rng: Mutex::new(conflict_rng),
             healed,
         }
     }
@@ -73,10 +128,10 @@ impl Injector {
             .random_bool(rate)
     }
 
-    /// An error to answer a `verb` request with, if one is injected.
-    pub fn error_for(&self, verb: Verb) -> Option<ApiError> {
+    /// An error to answer a `verb` request on `resource` with, if one is injected.
+    pub fn error_for(&self, verb: Verb, resource: &str) -> Option<ApiError> {
         if !self.draw(self.config.error_rate) {
-            return None;
+            return self.window_conflict(verb, resource);
         }
         let write = matches!(
             verb,
@@ -102,6 +157,29 @@ impl Injector {
                 StatusReason::Conflict,
                 format!("Operation cannot be fulfilled: {}", ApiError::OPTIMISTIC_LOCK),
             ),
+        })
+    }
+
+    /// A 409 from the conflict window, if `verb` on `resource` now falls in it and the draw says so.
+    fn window_conflict(&self, verb: Verb, resource: &str) -> Option<ApiError> {
+        let w = self.config.conflicts.as_ref()?;
+        if !matches!(verb, Verb::Update | Verb::Patch) || w.resource != resource {
+            return None;
+        }
+        let now = turmoil::sim_elapsed().unwrap_or_default();
+        if now < w.from || now >= w.until || self.healed.load(Ordering::Relaxed) {
+            return None;
+        }
+        let hit = self
+            .conflict_rng
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .random_bool(w.rate);
+        hit.then(|| {
+            ApiError::new(
+                StatusReason::Conflict,
+                format!("Operation cannot be fulfilled: {}", ApiError::OPTIMISTIC_LOCK),
+            )
         })
     }
 
@@ -133,7 +211,7 @@ mod tests {
     fn nothing_is_injected_by_default_and_rates_of_one_always_inject() {
         let quiet = Injector::new(ReplicaFaults::default(), 0, Arc::default());
         assert!(
-            quiet.error_for(Verb::Create).is_none()
+            quiet.error_for(Verb::Create, "pods").is_none()
                 && quiet.delay().is_none()
                 && !quiet.drop_watch()
         );
@@ -144,12 +222,13 @@ mod tests {
                 slow_max: Duration::from_secs(1),
                 watch_drop_rate: 1.0,
                 seed: 3,
+                conflicts: None,
             },
             0,
             Arc::default(),
         );
         for _ in 0..20 {
-            let e = loud.error_for(Verb::Get).expect("always");
+            let e = loud.error_for(Verb::Get, "pods").expect("always");
             assert!(
                 [429, 500, 504].contains(&e.code()),
                 "reads never get an injected 409"
@@ -167,9 +246,9 @@ mod tests {
             ..ReplicaFaults::default()
         };
         let i = Injector::new(cfg, 0, healed.clone());
-        assert!(i.error_for(Verb::Get).is_some());
+        assert!(i.error_for(Verb::Get, "pods").is_some());
         healed.store(true, Ordering::Relaxed);
-        assert!(i.error_for(Verb::Get).is_none());
+        assert!(i.error_for(Verb::Get, "pods").is_none());
     }
 
     #[test]
@@ -182,7 +261,7 @@ mod tests {
         let draws = |idx| {
             let i = Injector::new(cfg.clone(), idx, Arc::default());
             (0..50)
-                .map(|_| i.error_for(Verb::Update).map(|e| e.code()))
+                .map(|_| i.error_for(Verb::Update, "pods").map(|e| e.code()))
                 .collect::<Vec<_>>()
         };
         assert_eq!(draws(0), draws(0));

@@ -99,7 +99,10 @@ where
         );
         tokio::time::sleep(d).await;
     }
-    let result = match replica.faults.error_for(request.verb) {
+    let result = match replica
+        .faults
+        .error_for(request.verb, &request.resource.short_name())
+    {
         Some(e) => {
             recorder.record(
                 &replica.name,

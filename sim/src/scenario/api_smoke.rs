@@ -37,6 +37,7 @@ pub fn scenario() -> Scenario {
         config,
         setup,
         check,
+        heal_at: None,
     }
 }
 

@@ -29,6 +29,7 @@ pub fn scenario() -> Scenario {
         config: replicagroup::config,
         setup,
         check,
+        heal_at: None,
     }
 }
 

@@ -8,20 +8,17 @@
 //! `converges` oracle requires storage to match every group's desired state by then.
 
 use super::{Expectation, Scenario};
-use crate::apiserver::faults::ReplicaFaults;
-use crate::observe::HostObserver;
+use crate::kit::{SimRng, Workload};
 use crate::oracle::{self, Violation};
-use crate::transport::{self, Target};
-use crate::world::{FaultAction, World, WorldConfig};
+use crate::world::{World, WorldConfig};
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::Api;
 use kubesim_controller::reference::{self, ReplicaGroup, ReplicaGroupSpec};
 use kubesim_controller::{
     default_error_policy, Context, Controller, ControllerConfig, InformerConfig,
 };
-use kubesim_model::{HistoryEvent, ResourceType};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use kubesim_model::HistoryEvent;
+use rand::Rng;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,10 +40,11 @@ pub fn scenario() -> Scenario {
         config,
         setup,
         check,
+        heal_at: None,
     }
 }
 
-pub(crate) fn config(rng: &mut ChaCha8Rng) -> WorldConfig {
+pub(crate) fn config(rng: &mut SimRng) -> WorldConfig {
     WorldConfig {
         replicas: 2,
         latency_min: Duration::from_micros(rng.random_range(100..=2_000)),
@@ -74,31 +72,21 @@ pub(crate) fn controller_config(seed: u64) -> ControllerConfig {
 
 /// Adds the reference controller as host `name`, connecting to any replica.
 pub fn add_controller(world: &mut World, name: &str) {
-    let replicas = world.replicas.len();
-    let seed = world.fork_seed();
-    let recorder = world.recorder.clone();
-    let host = name.to_string();
-    world.sim.host(name, move || {
-        let (recorder, host) = (recorder.clone(), host.clone());
-        async move {
-            let client = transport::client(&host, Target::Any { replicas, seed }, recorder.clone());
-            let controller = Controller::new(
-                Api::<ReplicaGroup>::all(client.clone()),
-                controller_config(seed),
-            )
-            .owns(Api::<Pod>::all(client.clone()), InformerConfig::default())
-            .observer(HostObserver::shared(recorder, &host));
-            let data = Arc::new(reference::Data { client });
-            controller
-                .run(
-                    reference::reconcile,
-                    default_error_policy,
-                    data,
-                    Context::background(),
-                )
-                .await;
-            Ok(())
-        }
+    world.add_controller(name, |host| async move {
+        let client = host.client();
+        Controller::new(
+            Api::<ReplicaGroup>::all(client.clone()),
+            controller_config(host.seed()),
+        )
+        .owns(Api::<Pod>::all(client.clone()), InformerConfig::default())
+        .observer(host.observer())
+        .run(
+            reference::reconcile,
+            default_error_policy,
+            Arc::new(reference::Data { client }),
+            Context::background(),
+        )
+        .await;
     });
 }
 
@@ -106,178 +94,47 @@ fn setup(world: &mut World) {
     setup_with(world, |w| add_controller(w, CONTROLLER));
 }
 
-/// The scenario's world with the controller `add` puts on host [`CONTROLLER`]: the custom
-/// resource, the workload client and the fault plan.
-pub(crate) fn setup_with(world: &mut World, add: impl FnOnce(&mut World)) {
-    world
-        .cluster
-        .state()
-        .register(ResourceType::of_custom::<ReplicaGroup>(true));
-    add(world);
-    let workload_seed = world.fork_seed();
-    let replicas = world.replicas.len();
-    let target = Target::Any {
-        replicas,
-        seed: world.fork_seed(),
-    };
-    let recorder = world.recorder.clone();
-    world.sim.client("workload", async move {
-        let client = transport::client("workload", target, recorder.clone());
-        let mut rng = ChaCha8Rng::seed_from_u64(workload_seed);
-        workload(client, &recorder, &mut rng).await;
-        Ok(())
-    });
-    draw_faults(world, &[CONTROLLER], HEAL_AT);
-}
-
-/// Retries `f` until it succeeds or answers 409 or 404, every 500 ms, for at most 60 tries.
-pub(crate) async fn insist<T, F, Fut>(rec: &crate::history::Recorder, what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, kube::Error>>,
-{
-    for _ in 0..60 {
-        match tokio::time::timeout(Duration::from_secs(5), f()).await {
-            Ok(Ok(_)) => {
-                rec.note("workload", format!("{what} ok"));
-                return;
-            }
-            Ok(Err(kube::Error::Api(s))) if s.code == 409 || s.code == 404 => {
-                rec.note("workload", format!("{what} {} {}", s.code, s.reason));
-                return;
-            }
-            _ => tokio::time::sleep(Duration::from_millis(500)).await,
-        }
-    }
-    rec.note("workload", format!("{what} gave up"));
-}
-
-async fn workload(client: kube::Client, rec: &crate::history::Recorder, rng: &mut ChaCha8Rng) {
-    let api: Api<ReplicaGroup> = Api::namespaced(client, "default");
-    let (pp, patch_params, dp) = (
-        PostParams::default(),
-        PatchParams::default(),
-        DeleteParams::default(),
-    );
-    let start = tokio::time::Instant::now(); // det-ok: tokio::time::Instant, the host's simulated clock
-    for i in 0..3 {
-        let replicas = rng.random_range(1..=4);
-        let g = ReplicaGroup::new(
-            &format!("g{i}"),
-            ReplicaGroupSpec {
+/// The scenario's workload: three groups of 1-4 replicas, then six steps 1-6 s apart, each a
+/// scale of a random group to 0-5 replicas but the fourth, which deletes one; the host stays
+/// until [`END_AT`].
+pub fn workload() -> Workload<ReplicaGroup> {
+    Workload {
+        namespace: "default".into(),
+        prefix: "g".into(),
+        count: 3,
+        make: |name, rng| {
+            let replicas = rng.random_range(1..=4);
+            let spec = ReplicaGroupSpec {
                 replicas,
                 image: "web:1".into(),
-            },
-        );
-        insist(rec, &format!("create g{i} replicas={replicas}"), || {
-            api.create(&pp, &g)
-        })
-        .await;
+            };
+            (ReplicaGroup::new(name, spec), format!("replicas={replicas}"))
+        },
+        steps: 6,
+        change_verb: "scale",
+        change: |rng| {
+            let replicas = rng.random_range(0..=5);
+            (
+                json!({ "spec": { "replicas": replicas } }),
+                format!("replicas={replicas}"),
+            )
+        },
+        delete_at: Some(3),
+        pause_ms: 1_000..6_000,
+        end_at: END_AT,
     }
-    let deleted = rng.random_range(0..3);
-    for step in 0..6 {
-        tokio::time::sleep(Duration::from_millis(rng.random_range(1_000..6_000))).await;
-        let g = rng.random_range(0..3);
-        if step == 3 {
-            let name = format!("g{deleted}");
-            insist(rec, &format!("delete {name}"), || api.delete(&name, &dp)).await;
-            continue;
-        }
-        let replicas = rng.random_range(0..=5);
-        let patch = Patch::Merge(json!({ "spec": { "replicas": replicas } }));
-        let name = format!("g{g}");
-        insist(rec, &format!("scale {name} replicas={replicas}"), || {
-            api.patch(&name, &patch_params, &patch)
-        })
-        .await;
-    }
-    let end = start + END_AT;
-    tokio::time::sleep_until(end).await;
 }
 
-/// Draws the fault plan against the controller hosts `controllers`: each kind on or off, then its
-/// times, all before `heal_at` (faults start in its first three quarters, compactions in its first
-/// seven eighths; partitions last 0.5 to 8 s, crashes 0.2 to 5 s).
-pub(crate) fn draw_faults(world: &mut World, controllers: &[&str], heal_at: Duration) {
-    let mut rng = world.fork_rng();
-    let replicas: Vec<String> = world.replicas.clone();
-    let profile = world.faults;
-    let heal_ms = heal_at.as_millis() as u64;
-    let (start_max, compact_max) = (heal_ms * 3 / 4, heal_ms * 7 / 8);
-    let at =
-        |rng: &mut ChaCha8Rng, lo: u64, hi: u64| Duration::from_millis(rng.random_range(lo..hi));
-    // With one controller no draw is spent on choosing it (the plan of a seed stays the same).
-    let pick = |rng: &mut ChaCha8Rng| -> String {
-        match controllers {
-            [only] => only.to_string(),
-            _ => controllers[rng.random_range(0..controllers.len())].to_string(),
-        }
-    };
-    if profile.enabled(&mut rng) {
-        for _ in 0..rng.random_range(1..=3) {
-            let c = pick(&mut rng);
-            let r = replicas[rng.random_range(0..replicas.len())].clone();
-            let t = at(&mut rng, 1_000, start_max);
-            let d = at(&mut rng, 500, 8_000);
-            world.schedule(t, FaultAction::Partition(c.clone(), r.clone()));
-            world.schedule((t + d).min(heal_at), FaultAction::Repair(c, r));
-        }
-    }
-    if profile.enabled(&mut rng) {
-        let r = replicas[rng.random_range(0..replicas.len())].clone();
-        let t = at(&mut rng, 1_000, start_max);
-        world.schedule(t, FaultAction::Crash(r.clone()));
-        world.schedule(
-            (t + at(&mut rng, 200, 5_000)).min(heal_at),
-            FaultAction::Restart(r),
-        );
-    }
-    if profile.enabled(&mut rng) {
-        let c = pick(&mut rng);
-        let t = at(&mut rng, 1_000, start_max);
-        world.schedule(t, FaultAction::Crash(c.clone()));
-        world.schedule(
-            (t + at(&mut rng, 200, 5_000)).min(heal_at),
-            FaultAction::Restart(c),
-        );
-    }
-    if profile.enabled(&mut rng) {
-        for _ in 0..rng.random_range(1..=3) {
-            let t = at(&mut rng, 1_000, compact_max);
-            world.schedule(t, FaultAction::Compact);
-        }
-    }
-    // What the API server replicas inject until HEAL_AT.
-    let mut api = ReplicaFaults {
-        seed: rng.random(),
-        ..ReplicaFaults::default()
-    };
-    if profile.enabled(&mut rng) {
-        api.error_rate = rng.random_range(0.01..0.1);
-    }
-    if profile.enabled(&mut rng) {
-        api.slow_rate = rng.random_range(0.01..0.1);
-        api.slow_max = Duration::from_millis(rng.random_range(100..3_000));
-    }
-    if profile.enabled(&mut rng) {
-        api.watch_drop_rate = rng.random_range(0.01..0.2);
-    }
-    if !api.is_none() {
-        world.recorder.record(
-            "sim",
-            kubesim_model::EventKind::Fault {
-                text: format!(
-                    "api errors={:.3} slow={:.3} up to {}ms watch-drops={:.3}",
-                    api.error_rate,
-                    api.slow_rate,
-                    api.slow_max.as_millis(),
-                    api.watch_drop_rate
-                ),
-            },
-        );
-        world.cluster.set_replica_faults(api);
-        world.schedule(heal_at, FaultAction::HealApiFaults);
-    }
+/// The scenario's world with the controller `add` puts on host [`CONTROLLER`]: the custom
+/// resource, the workload client, the fault plan and the `converges` check.
+pub(crate) fn setup_with(world: &mut World, add: impl FnOnce(&mut World)) {
+    world.register_crd::<ReplicaGroup>();
+    add(world);
+    workload().start(world, "workload");
+    world.draw_faults_at(&[CONTROLLER], HEAL_AT);
+    world.converges_within(None, |objects| {
+        reference::converged(&objects.of::<ReplicaGroup>(), &objects.of::<Pod>())
+    });
 }
 
 pub(crate) fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
@@ -298,36 +155,12 @@ pub(crate) fn judge(world: &World, history: &[HistoryEvent], heal_at: Duration) 
     out
 }
 
-/// `converges`: storage matches every group's desired state at the end of a run whose faults
-/// healed at `heal_at`.
+/// `converges`: storage matches every group's desired state at the end of the run (the check
+/// [`setup_with`] registers; a world without one passes).
 pub(crate) fn converges(
     world: &World,
     history: &[HistoryEvent],
-    heal_at: Duration,
+    _heal_at: Duration,
 ) -> Vec<Violation> {
-    let mut out = Vec::new();
-    let objects = world.cluster.state().objects();
-    let groups: Vec<ReplicaGroup> = objects
-        .iter()
-        .filter(|(k, _)| k.resource == "replicagroups.kubesim.io")
-        .filter_map(|(_, v)| serde_json::from_value((**v).clone()).ok())
-        .collect();
-    let pods: Vec<Pod> = objects
-        .iter()
-        .filter(|(k, _)| k.resource == "pods")
-        .filter_map(|(_, v)| serde_json::from_value((**v).clone()).ok())
-        .collect();
-    if let Err(why) = reference::converged(&groups, &pods) {
-        out.push(Violation {
-            oracle: "converges",
-            time_us: world.sim.elapsed().as_micros() as u64,
-            event_id: history.last().map(|e| e.id),
-            message: format!(
-                "{} after healing at {}s: {why}",
-                "not converged",
-                heal_at.as_secs()
-            ),
-        });
-    }
-    out
+    world.convergence_verdict(history).into_iter().collect()
 }

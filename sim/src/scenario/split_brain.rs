@@ -48,6 +48,7 @@ pub fn scenarios() -> Vec<Scenario> {
             config,
             setup: |w| setup(w, false),
             check,
+            heal_at: None,
         },
         Scenario {
             name: "split-brain-fixed",
@@ -57,6 +58,7 @@ pub fn scenarios() -> Vec<Scenario> {
             config,
             setup: |w| setup(w, true),
             check,
+            heal_at: None,
         },
     ]
 }

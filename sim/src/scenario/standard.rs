@@ -11,10 +11,10 @@
 //! heals at [`HEAL_AT`]; the run ends at [`END_AT`], by when storage must match every group's
 //! desired state.
 
-use super::replicagroup::{self, insist};
+use super::replicagroup;
+use crate::kit::{insist, Host, SimRng};
 use super::{Expectation, Scenario};
 use crate::clockskew::{ClockSkew, SkewedClock};
-use crate::history::Recorder;
 use crate::observe::HostObserver;
 use crate::oracle::Violation;
 use crate::transport::{self, Target};
@@ -54,6 +54,7 @@ pub fn scenario() -> Scenario {
         config,
         setup,
         check,
+        heal_at: None,
     }
 }
 
@@ -88,20 +89,16 @@ fn setup(world: &mut World) {
         add_controller(world, i, skew);
     }
     let workload_seed = world.fork_seed();
-    let target = Target::Any {
-        replicas: world.replicas.len(),
-        seed: world.fork_seed(),
-    };
-    let recorder = world.recorder.clone();
-    world.sim.client("workload", async move {
-        let client = transport::client("workload", target, recorder.clone());
-        let mut rng = ChaCha8Rng::seed_from_u64(workload_seed);
-        workload(client, &recorder, &mut rng).await;
-        Ok(())
+    world.add_client("workload", move |host| async move {
+        let mut rng = SimRng::seed_from_u64(workload_seed);
+        workload(&host, &mut rng).await;
     });
     let hosts: Vec<String> = (0..CONTROLLERS).map(controller_host).collect();
     let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
-    replicagroup::draw_faults(world, &hosts, HEAL_AT);
+    world.draw_faults_at(&hosts, HEAL_AT);
+    world.converges_within(None, |objects| {
+        reference::converged(&objects.of::<ReplicaGroup>(), &objects.of::<Pod>())
+    });
 }
 
 /// A clock client-go's leader election is meant to tolerate: offset up to 5 s, rate log-uniform
@@ -164,8 +161,8 @@ fn add_controller(world: &mut World, i: usize, skew: ClockSkew) {
 
 /// Creates the groups, then every 1 to 5 s until [`HEAL_AT`] scales a random group (or, one time
 /// in eight, deletes it), then waits for [`END_AT`].
-async fn workload(client: kube::Client, rec: &Recorder, rng: &mut ChaCha8Rng) {
-    let api: Api<ReplicaGroup> = Api::namespaced(client, "default");
+async fn workload(rec: &Host, rng: &mut SimRng) {
+    let api: Api<ReplicaGroup> = Api::namespaced(rec.client(), "default");
     let (pp, patch_params, dp) = (
         PostParams::default(),
         PatchParams::default(),

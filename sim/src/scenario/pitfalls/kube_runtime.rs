@@ -91,6 +91,7 @@ fn scenario(
         config: replicagroup::config,
         setup,
         check,
+        heal_at: None,
     }
 }
 

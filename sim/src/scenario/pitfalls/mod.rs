@@ -70,6 +70,7 @@ pub(crate) fn pair(
             config: replicagroup::config,
             setup: buggy_setup,
             check,
+            heal_at: None,
         },
         Scenario {
             name: fixed,
@@ -79,6 +80,7 @@ pub(crate) fn pair(
             config: replicagroup::config,
             setup: fixed_setup,
             check,
+            heal_at: None,
         },
     ]
 }

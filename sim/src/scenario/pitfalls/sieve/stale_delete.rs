@@ -58,6 +58,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         config,
         setup,
         check,
+        heal_at: None,
     };
     vec![
         scenario(

@@ -1,0 +1,17 @@
+//! What a scenario needs, in one import: `use kubesim::prelude::*;`.
+//!
+//! The world and its faults, the scenario type, the kit (hosts, typed storage, `converges`,
+//! shutdown, workload), the checks and sweeps, and the RNG trait and type (so a user crate needs
+//! neither `rand` nor `rand_chacha`).
+
+pub use crate::check::check;
+pub use crate::determinism::isolated;
+pub use crate::history::Recorder;
+pub use crate::kit::{insist, Host, Objects, Shutdown, SimRng, Workload};
+pub use crate::oracle::Violation;
+pub use crate::scenario::{default_check, Expectation, Scenario, DEFAULT_HEAL_AT};
+pub use crate::sweep::Sweep;
+pub use crate::transport::Target;
+pub use crate::world::{FaultAction, FaultProfile, World, WorldConfig};
+pub use kubesim_model::HistoryEvent;
+pub use rand::{Rng, SeedableRng};
