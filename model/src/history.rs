@@ -100,6 +100,21 @@ pub enum EventKind {
         /// Why: `timeout`, `expired`, `client gone`, `replica stopped`.
         reason: String,
     },
+    /// An API server replica accepted a connection from client host `peer`. Connection numbers
+    /// count from 1 on each replica and start again when it restarts; every `request`,
+    /// `response` and `watch-open` on connection `cN` of that replica comes from `peer`.
+    ConnOpen {
+        /// Connection number on the accepting replica.
+        conn: u64,
+        /// The client's host name (turmoil's reverse lookup of its address), `unknown` if none.
+        peer: String,
+    },
+    /// The server side of a connection ended: the client closed it or it broke. Not recorded
+    /// when the replica itself crashes (its `crash` ends all its connections).
+    ConnClose {
+        /// Connection number on the replica.
+        conn: u64,
+    },
     /// A replica's watch cache caught up to a storage revision.
     CacheSync {
         /// The revision the cache now reflects.
@@ -257,6 +272,8 @@ impl fmt::Display for EventKind {
                 }
             }
             Self::WatchClose { watcher, reason } => write!(f, "watch-close w{watcher} {reason}"),
+            Self::ConnOpen { conn, peer } => write!(f, "conn-open c{conn} {peer}"),
+            Self::ConnClose { conn } => write!(f, "conn-close c{conn}"),
             Self::CacheSync { rev } => write!(f, "cache-sync rev={rev}"),
             Self::ConnectFailed { to, error } => write!(f, "connect-failed {to} {error}"),
             Self::Client { text } => write!(f, "client {text}"),
@@ -382,6 +399,32 @@ mod tests {
         assert!(line.contains("\"event\":\"response\""));
         let back: HistoryEvent = serde_json::from_str(&line).expect("parses");
         assert_eq!(back, e);
+    }
+
+    #[test]
+    fn connection_events_have_stable_text_and_json_forms() {
+        let open = ev(
+            3,
+            EventKind::ConnOpen {
+                conn: 2,
+                peer: "controller-0".into(),
+            },
+        );
+        assert_eq!(
+            open.to_string(),
+            "#000003 1.250000s apiserver-0 conn-open c2 controller-0"
+        );
+        let close = ev(4, EventKind::ConnClose { conn: 2 });
+        assert_eq!(
+            close.to_string(),
+            "#000004 1.250000s apiserver-0 conn-close c2"
+        );
+        for e in [open, close] {
+            let line = serde_json::to_string(&e).expect("serializes");
+            assert!(line.contains("\"event\":\"conn_"), "{line}");
+            let back: HistoryEvent = serde_json::from_str(&line).expect("parses");
+            assert_eq!(back, e);
+        }
     }
 
     #[test]

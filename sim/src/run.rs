@@ -155,15 +155,23 @@ pub fn check_determinism_with(
 ) -> Result<RunReport, Divergence> {
     let a = run_with(scenario, seed, true, faults);
     let b = run_with(scenario, seed, true, faults);
+    match divergence(seed, &a, &b) {
+        None => Ok(a),
+        Some(d) => Err(d),
+    }
+}
+
+/// Where two runs of `seed` (with their histories kept) differ, if they do.
+pub fn divergence(seed: u64, a: &RunReport, b: &RunReport) -> Option<Divergence> {
     if a.hash == b.hash && a.event_count == b.event_count {
-        return Ok(a);
+        return None;
     }
     let (line, left, right) = history::first_difference(&a.events, &b.events).unwrap_or((
         a.events.len().min(b.events.len()),
         None,
         None,
     ));
-    Err(Divergence {
+    Some(Divergence {
         seed,
         line,
         left,

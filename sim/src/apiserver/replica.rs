@@ -73,10 +73,27 @@ pub async fn run(cluster: Arc<Cluster>, name: String, lag: Duration) -> turmoil:
         let (stream, peer) = listener.accept().await?;
         conn_id += 1;
         let replica = replica.clone();
-        // The client's host name, to count its writes (turmoil's reverse DNS).
+        // The client's host name, to count its writes and to say in the history whose
+        // connection this is (turmoil's reverse DNS).
         let peer: Arc<str> = turmoil::reverse_lookup(peer.ip())
             .unwrap_or_default()
             .into();
+        let recorder = replica.cluster.recorder.clone();
+        recorder.record(
+            &replica.name,
+            EventKind::ConnOpen {
+                conn: conn_id,
+                peer: if peer.is_empty() {
+                    "unknown".into()
+                } else {
+                    peer.to_string()
+                },
+            },
+        );
+        let host = replica.name.clone();
+        // On the host's LocalSet: the close is recorded by this task when hyper's connection
+        // future ends (the client closed it or it broke), at a point of the run the seed fixes.
+        // A crash of the replica drops the task unrecorded; its `crash` line ends them all.
         tokio::task::spawn_local(async move {
             let conn = conn_id;
             let service = hyper::service::service_fn(move |req: hyper::Request<_>| {
@@ -95,6 +112,7 @@ pub async fn run(cluster: Arc<Cluster>, name: String, lag: Duration) -> turmoil:
                 .timer(TokioTimer::new())
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
+            recorder.record(&host, EventKind::ConnClose { conn });
         });
     }
 }

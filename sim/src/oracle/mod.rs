@@ -38,13 +38,39 @@
 //!
 //! - [`no_stale_delete`] ([`stale_delete`]): no object is deleted by name on the strength of an
 //!   older incarnation (a delete decided from a stale cache removes the recreated object).
+//!
+//! The library: general oracles that judge every scenario from its history alone, with no
+//! setting from the scenario, run by [`library`] after every run (`crate::run`), each under
+//! [`guard::guarded`]:
+//!
+//! - [`quiescence()`] ([`QUIESCENCE`]): after the faults and the workload, writes and reconciles
+//!   die down;
+//! - [`no_leaked_streams`] ([`NO_LEAKED_STREAMS`]): no watch stream or call outlives its host's
+//!   shutdown;
+//! - [`no_write_fight`] ([`NO_WRITE_FIGHT`]): two hosts do not take turns undoing each other's
+//!   writes to one object.
+//!
+//! They rely on [`peers`], which says which client host is behind each connection, stream and
+//! commit. A panicking oracle is a [`CHECKER_ERROR`] violation, never a crashed sweep.
 
 pub mod cancel_reason;
 pub mod deadline;
+pub mod guard;
+pub mod leaks;
 pub mod lost_update;
+pub mod ownership;
+pub mod peers;
+pub mod quiescence;
+#[cfg(test)]
+mod robustness;
 pub mod stale_delete;
 #[cfg(test)]
 pub(crate) mod testutil;
+
+pub use guard::{guarded, CHECKER_ERROR};
+pub use leaks::{no_leaked_streams, Leaks, NO_LEAKED_STREAMS};
+pub use ownership::{no_write_fight, Ownership, NO_WRITE_FIGHT};
+pub use quiescence::{quiescence, Quiescence, QUIESCENCE};
 
 pub use cancel_reason::honest_cancel_reason;
 pub use deadline::{deadline_respected, no_work_after_deadline};
@@ -428,7 +454,8 @@ pub fn watch_reliable(history: &[HistoryEvent], filtered: &[&str]) -> Vec<Violat
                     .find(|d| d.kind != WatchEventType::Added)
                     .map(|d| d.rv)
             });
-            if let Some(lower) = lower {
+            // (L, U] is empty when the first live delivery is also the last one.
+            if let Some(lower) = lower.filter(|l| *l < upper) {
                 for (rev, written) in commits.by_rev.range(lower + 1..=upper) {
                     for (_, key) in written {
                         if target_matches(s.target, key) && !delivered.contains(&(*key, *rev)) {
@@ -471,6 +498,40 @@ pub fn watch_reliable(history: &[HistoryEvent], filtered: &[&str]) -> Vec<Violat
         }
     }
     out
+}
+
+/// The settings of the library oracles, each with its documented default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Library {
+    /// The run's simulated end, µs, when known (a quiet end of the run has no events).
+    pub end_us: Option<u64>,
+    /// [`quiescence()`]'s budgets.
+    pub quiescence: Quiescence,
+    /// [`no_leaked_streams`]'s grace.
+    pub leaks: Leaks,
+    /// [`no_write_fight`]'s threshold.
+    pub ownership: Ownership,
+}
+
+impl Library {
+    /// Runs every library oracle over `history`, each guarded.
+    pub fn check(&self, history: &[HistoryEvent]) -> Vec<Violation> {
+        let mut out = guarded(QUIESCENCE, history, || {
+            quiescence(history, self.end_us, self.quiescence)
+        });
+        out.extend(guarded(NO_LEAKED_STREAMS, history, || {
+            no_leaked_streams(history, self.end_us, self.leaks)
+        }));
+        out.extend(guarded(NO_WRITE_FIGHT, history, || {
+            no_write_fight(history, self.ownership)
+        }));
+        out
+    }
+}
+
+/// The library oracles with their defaults over `history` ([`Library::check`]).
+pub fn library(history: &[HistoryEvent]) -> Vec<Violation> {
+    Library::default().check(history)
 }
 
 /// Every watch guarantee: [`watch_ordered`], [`watch_unique`], [`watch_atomic`],
@@ -986,6 +1047,24 @@ mod tests {
         let v = watch_reliable(&history(h), &["configmaps/default"]);
         assert_eq!(oracles(&v), vec!["watch-reliable"]);
         assert!(v[0].message.contains("rev=5 MODIFIED configmaps/default/a"));
+    }
+
+    #[test]
+    fn watch_guarantees_do_not_panic_on_a_field_selector_watch_of_one_object() {
+        // A watch from "now" with fieldSelector=metadata.name=a: the snapshot's ADDED, then one
+        // MODIFIED, its first and last live delivery. It vouches for the revisions after 4 up
+        // to 4: none. This used to panic ("range start is greater than range end").
+        let mut h = log();
+        h.extend([
+            open(1, "configmaps/default", None),
+            send(1, Added, "configmaps/default/a", 2),
+            send(1, Modified, "configmaps/default/a", 4),
+        ]);
+        assert_eq!(watch_reliable(&history(h.clone()), &[]), vec![]);
+        assert_eq!(
+            watch_guarantees(&history(h), &["configmaps/default"]),
+            vec![]
+        );
     }
 
     #[test]
