@@ -1,9 +1,18 @@
 //! The entry point for a user's own tests: `kubesim::check(scenario).seeds(0..500).run()`.
 //!
 //! Runs the scenario over the seeds; on the first violation it panics with the oracle, the
-//! simulated time, the history event id, the last history lines, the fault plan and the one-line
-//! commands that replay the seed: `KUBESIM_SEED=N cargo test <this test>` (which reruns only that
-//! seed and prints its whole history), and `kubesim replay NAME --seed N` for built-in scenarios.
+//! simulated time, the history event id, the last history lines, the fault plan (with the API
+//! error rates it injected) and the one-line commands that replay the seed:
+//! `KUBESIM_SEED=N cargo test -p PKG --test FILE -- TEST --exact --nocapture --include-ignored`
+//! (which reruns only that seed of only that test and prints its whole history), and
+//! `kubesim replay NAME --seed N` for built-in scenarios.
+//!
+//! The determinism guard (FoundationDB reruns 5% of its simulations): every
+//! [`RERUN_EVERY`]-th seed (the first one included) runs twice, and a second run whose history
+//! differs fails the check with the first differing line, so a user crate that is not
+//! deterministic (a wall clock, an unseeded RNG, a real thread) is told so instead of producing
+//! seeds that do not replay. A build without `--cfg tokio_unstable` is refused before any seed
+//! runs, with the fix in the message.
 
 use crate::history;
 use crate::run::{self, RunReport};
@@ -17,20 +26,29 @@ pub const SEED_VAR: &str = "KUBESIM_SEED";
 /// History lines shown with a violation.
 const TAIL_LINES: usize = 30;
 
+/// One seed in this many is run twice and its two histories compared (the first seed always).
+pub const RERUN_EVERY: usize = 20;
+
 /// A sweep of one scenario, built by [`check`].
 #[derive(Clone)]
 pub struct Check {
     scenario: Scenario,
     seeds: Range<u64>,
     faults: FaultProfile,
+    rerun_every: usize,
+    caller: &'static std::panic::Location<'static>,
 }
 
-/// Starts a check of `scenario` (default: seeds `0..100`, swarm faults).
+/// Starts a check of `scenario` (default: seeds `0..100`, swarm faults, every
+/// [`RERUN_EVERY`]-th seed run twice).
+#[track_caller]
 pub fn check(scenario: Scenario) -> Check {
     Check {
         scenario,
         seeds: 0..100,
         faults: FaultProfile::Swarm,
+        rerun_every: RERUN_EVERY,
+        caller: std::panic::Location::caller(),
     }
 }
 
@@ -47,6 +65,12 @@ impl Check {
         self
     }
 
+    /// Runs every `n`-th seed twice to compare histories (`0`: never; `1`: every seed).
+    pub fn rerun_every(mut self, n: usize) -> Self {
+        self.rerun_every = n;
+        self
+    }
+
     /// Runs every seed (or only `KUBESIM_SEED`), panicking with a replayable report on the first
     /// violation. Returns the reports of the seeds run.
     pub fn run(self) -> Vec<RunReport> {
@@ -57,8 +81,11 @@ impl Check {
             Some(s) => vec![s],
             None => self.seeds.clone().collect(),
         };
+        if let Err(e) = crate::determinism::build_check() {
+            panic!("kubesim: {e}");
+        }
         let mut reports = Vec::new();
-        for seed in seeds {
+        for (i, seed) in seeds.into_iter().enumerate() {
             let report = run::run_with(&self.scenario, seed, true, self.faults);
             if pinned.is_some() {
                 print!("{}", history::to_text(&report.events));
@@ -66,12 +93,39 @@ impl Check {
             if !report.held() {
                 panic!("{}", self.describe(&report));
             }
+            if self.rerun_every > 0 && i % self.rerun_every == 0 {
+                let again = run::run_with(&self.scenario, seed, true, self.faults);
+                if let Some(d) = run::divergence(seed, &report, &again) {
+                    panic!(
+                        "kubesim: scenario {} is not deterministic: {d}\n{}",
+                        report.scenario, NONDETERMINISM_HINT
+                    );
+                }
+            }
             reports.push(RunReport {
                 events: Vec::new(),
                 ..report
             });
         }
         reports
+    }
+
+    /// The command that reruns only the calling test at `seed`.
+    fn replay_command(&self, seed: u64) -> String {
+        let test = std::thread::current()
+            .name()
+            .filter(|n| *n != "main")
+            .map(str::to_string);
+        let package = std::env::var("CARGO_PKG_NAME")
+            .map(|p| format!(" -p {p}"))
+            .unwrap_or_default();
+        let target = test_target(self.caller.file());
+        match test {
+            Some(t) => format!(
+                "{SEED_VAR}={seed} cargo test{package}{target} -- {t} --exact --nocapture --include-ignored"
+            ),
+            None => format!("{SEED_VAR}={seed} cargo test{package}{target}"),
+        }
     }
 
     /// The failure report of a violating run.
@@ -91,17 +145,7 @@ impl Check {
         let tail = &report.events[report.events.len().saturating_sub(TAIL_LINES)..];
         out.push_str(&format!("last {} history lines:\n", tail.len()));
         out.push_str(&history::to_text(tail));
-        let test = std::thread::current()
-            .name()
-            .filter(|n| *n != "main")
-            .map(str::to_string);
-        match test {
-            Some(t) => out.push_str(&format!(
-                "replay: {SEED_VAR}={} cargo test {t} -- --exact --nocapture\n",
-                report.seed
-            )),
-            None => out.push_str(&format!("replay: {SEED_VAR}={} cargo test\n", report.seed)),
-        }
+        out.push_str(&format!("replay: {}\n", self.replay_command(report.seed)));
         if scenario::find(report.scenario).is_some() {
             out.push_str(&format!(
                 "replay: kubesim replay {} --seed {} --trace\n",
@@ -109,6 +153,30 @@ impl Check {
             ));
         }
         out
+    }
+}
+
+/// What makes a user crate's runs differ, said with the divergence.
+const NONDETERMINISM_HINT: &str = "the same seed must give the same history: look for a wall clock \
+    (std::time::SystemTime/Instant instead of tokio::time), an RNG not seeded from the host's seed, \
+    an OS thread or a real socket in the code under test";
+
+/// The `cargo test` target selection for a test written in `file` (as `Location::file` spells
+/// it): ` --test NAME` for an integration test (`tests/NAME.rs`, `tests/NAME/main.rs`), ` --lib`
+/// for a unit test under `src/`, nothing when unknown.
+fn test_target(file: &str) -> String {
+    let path = std::path::Path::new(file);
+    let parts: Vec<&str> = path
+        .components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .collect();
+    match parts.iter().position(|p| *p == "tests") {
+        Some(i) if i + 1 < parts.len() => {
+            let name = parts[i + 1].trim_end_matches(".rs");
+            format!(" --test {name}")
+        }
+        _ if parts.contains(&"src") => " --lib".to_string(),
+        _ => String::new(),
     }
 }
 
@@ -137,6 +205,30 @@ mod tests {
         assert!(msg.contains("single-writer"), "{msg}");
         assert!(msg.contains("last 30 history lines"), "{msg}");
         assert!(msg.contains("KUBESIM_SEED="), "{msg}");
+        assert!(
+            msg.contains(" --lib -- "),
+            "a unit test replays with --lib: {msg}"
+        );
+        assert!(msg.contains("--include-ignored"), "{msg}");
         assert!(msg.contains("kubesim replay split-brain --seed"), "{msg}");
+    }
+
+    #[test]
+    fn the_replay_command_names_the_integration_test_file_or_the_lib() {
+        assert_eq!(test_target("tests/my_bugs.rs"), " --test my_bugs");
+        assert_eq!(
+            test_target("tests/user_bugs/hot_loop.rs"),
+            " --test user_bugs"
+        );
+        assert_eq!(test_target("/home/u/op/tests/e2e.rs"), " --test e2e");
+        assert_eq!(test_target("sim/src/check.rs"), " --lib");
+        assert_eq!(test_target("build.rs"), "");
+    }
+
+    #[test]
+    fn a_deterministic_scenario_passes_the_rerun_of_every_seed() {
+        let sc = scenario::find("api-smoke").expect("built in");
+        let reports = check(sc).seeds(3..5).rerun_every(1).run();
+        assert_eq!(reports.len(), 2);
     }
 }

@@ -132,6 +132,16 @@ pub fn prepare() -> Result<(), SetupError> {
         .clone()
 }
 
+/// Whether this build can run worlds deterministically at all (`--cfg tokio_unstable`), checked
+/// before a sweep starts so it stops at once with the fix instead of failing every seed.
+pub fn build_check() -> Result<(), SetupError> {
+    if cfg!(tokio_unstable) {
+        Ok(())
+    } else {
+        Err(SetupError::MissingTokioUnstable)
+    }
+}
+
 /// While alive, third-party randomness and the real-time clock on this thread follow the seed.
 #[must_use = "determinism holds while the guard lives"]
 pub struct Guard {

@@ -349,22 +349,21 @@ impl World {
     /// with the seed so a report is self-contained).
     pub fn fault_plan(&self) -> Vec<String> {
         let api = self.api_faults.iter().map(|t| format!("0.000s fault {t}"));
-        api.chain(self.schedule.iter()
-            .map(|(t, a)| {
-                let verb = match a {
-                    FaultAction::Repair(..) | FaultAction::HealApiFaults => "heal",
-                    FaultAction::Restart(..) => "restart",
-                    FaultAction::Crash(..) | FaultAction::CrashAfterWrites { .. } => "crash",
-                    _ => "fault",
-                };
-                format!(
-                    "{}.{:03}s {verb} {}",
-                    t.as_secs(),
-                    t.subsec_millis(),
-                    a.text()
-                )
-            }))
-            .collect()
+        api.chain(self.schedule.iter().map(|(t, a)| {
+            let verb = match a {
+                FaultAction::Repair(..) | FaultAction::HealApiFaults => "heal",
+                FaultAction::Restart(..) => "restart",
+                FaultAction::Crash(..) | FaultAction::CrashAfterWrites { .. } => "crash",
+                _ => "fault",
+            };
+            format!(
+                "{}.{:03}s {verb} {}",
+                t.as_secs(),
+                t.subsec_millis(),
+                a.text()
+            )
+        }))
+        .collect()
     }
 
     fn apply_due_faults(&mut self) {

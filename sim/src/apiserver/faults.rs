@@ -105,7 +105,10 @@ impl Injector {
             "watch_drop_rate is a probability"
         );
         if let Some(w) = &config.conflicts {
-            assert!((0.0..=1.0).contains(&w.rate), "conflict rate is a probability");
+            assert!(
+                (0.0..=1.0).contains(&w.rate),
+                "conflict rate is a probability"
+            );
         }
         let replica_seed = config.seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let rng = ChaCha8Rng::seed_from_u64(replica_seed);
@@ -178,7 +181,10 @@ impl Injector {
         hit.then(|| {
             ApiError::new(
                 StatusReason::Conflict,
-                format!("Operation cannot be fulfilled: {}", ApiError::OPTIMISTIC_LOCK),
+                format!(
+                    "Operation cannot be fulfilled: {}",
+                    ApiError::OPTIMISTIC_LOCK
+                ),
             )
         })
     }

@@ -162,7 +162,9 @@ mod tests {
             c.poll(secs(t), rev, empty);
         }
         assert_eq!(c.converged_at(), Some(secs(65)));
-        let late = c.verdict(secs(90), empty(), &[]).expect("25 s is past 10 s");
+        let late = c
+            .verdict(secs(90), empty(), &[])
+            .expect("25 s is past 10 s");
         assert!(late.message.contains("converged only 25.0s"), "{late}");
 
         let mut in_time = Convergence::new(holds_when(flag.clone()), secs(40), Some(secs(30)));

@@ -125,9 +125,12 @@ fn draw(world: &mut World, controllers: &[&str], heal_at: Duration) {
         });
     }
     if !api.is_none() {
-        world
-            .recorder
-            .record("sim", EventKind::Fault { text: api.describe() });
+        world.recorder.record(
+            "sim",
+            EventKind::Fault {
+                text: api.describe(),
+            },
+        );
         world.note_api_faults(api.describe());
         world.cluster.set_replica_faults(api);
         world.schedule(heal_at, FaultAction::HealApiFaults);

@@ -41,11 +41,11 @@ impl World {
         K: CustomResourceExt + Resource<DynamicType = ()>,
         K::Scope: ScopeMarker,
     {
-        let status = K::crd().spec.versions.iter().any(|v| {
-            v.subresources
-                .as_ref()
-                .is_some_and(|s| s.status.is_some())
-        });
+        let status = K::crd()
+            .spec
+            .versions
+            .iter()
+            .any(|v| v.subresources.as_ref().is_some_and(|s| s.status.is_some()));
         self.cluster
             .state()
             .register(ResourceType::of_custom::<K>(status));

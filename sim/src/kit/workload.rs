@@ -116,8 +116,10 @@ where
             if self.count == 0 {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(rng.random_range(self.pause_ms.clone())))
-                .await;
+            tokio::time::sleep(Duration::from_millis(
+                rng.random_range(self.pause_ms.clone()),
+            ))
+            .await;
             let picked = rng.random_range(0..self.count);
             if let (Some(at), Some(d)) = (self.delete_at, deleted) {
                 if step == at {

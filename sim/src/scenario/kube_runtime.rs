@@ -5,7 +5,6 @@
 
 use super::{replicagroup, Expectation, Scenario};
 use crate::oracle::{self, Violation};
-use crate::transport::{self, Target};
 use crate::world::World;
 use futures::future::BoxFuture;
 use futures::StreamExt;
@@ -98,14 +97,10 @@ pub fn add_controller(world: &mut World, name: &str) {
 
 /// Adds a kube-runtime controller running `logic` as host `name`, connecting to any replica.
 pub(crate) fn add_controller_with(world: &mut World, name: &str, logic: Logic) {
-    let replicas = world.replicas.len();
-    let seed = world.fork_seed();
-    let recorder = world.recorder.clone();
-    let host = name.to_string();
-    world.sim.host(name, move || {
-        let (recorder, host) = (recorder.clone(), host.clone());
+    world.add_controller(name, move |host| {
+        let recorder = host.recorder().clone();
         async move {
-            let client = transport::client(&host, Target::Any { replicas, seed }, recorder.clone());
+            let client = host.client();
             let mut controller = Controller::new(
                 Api::<ReplicaGroup>::all(client.clone()),
                 watcher::Config::default(),
@@ -116,13 +111,12 @@ pub(crate) fn add_controller_with(world: &mut World, name: &str, logic: Logic) {
             }
             controller
                 .run(
-                    crate::kube_runtime::observe(recorder, &host, logic.reconcile),
+                    crate::kube_runtime::observe(recorder, host.name(), logic.reconcile),
                     logic.error_policy,
                     Arc::new(reference::Data { client }),
                 )
                 .for_each(|_| async {})
                 .await;
-            Ok(())
         }
     });
 }

@@ -108,7 +108,10 @@ pub fn workload() -> Workload<ReplicaGroup> {
                 replicas,
                 image: "web:1".into(),
             };
-            (ReplicaGroup::new(name, spec), format!("replicas={replicas}"))
+            (
+                ReplicaGroup::new(name, spec),
+                format!("replicas={replicas}"),
+            )
         },
         steps: 6,
         change_verb: "scale",

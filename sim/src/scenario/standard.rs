@@ -12,9 +12,9 @@
 //! desired state.
 
 use super::replicagroup;
-use crate::kit::{insist, Host, SimRng};
 use super::{Expectation, Scenario};
 use crate::clockskew::{ClockSkew, SkewedClock};
+use crate::kit::{insist, Host, SimRng};
 use crate::observe::HostObserver;
 use crate::oracle::Violation;
 use crate::transport::{self, Target};

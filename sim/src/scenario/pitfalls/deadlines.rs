@@ -17,10 +17,9 @@ mod nested_timeout;
 
 use super::replicagroup::{self, CONTROLLER};
 use crate::history::Recorder;
-use crate::observe::HostObserver;
 use crate::oracle::{self, Violation};
 use crate::scenario::Scenario;
-use crate::transport::{self, Target};
+use crate::transport::Target;
 use crate::world::{World, WorldConfig};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
@@ -75,28 +74,24 @@ fn add_controller<R, F, E>(
     let replicas = world.replicas.len();
     let seed = world.fork_seed();
     let reconciler_seed = world.fork_seed();
-    let recorder = world.recorder.clone();
-    world.sim.host(CONTROLLER, move || {
-        let (recorder, reconcile) = (recorder.clone(), reconcile.clone());
+    world.add_controller_seeded(CONTROLLER, seed, move |host| {
+        let reconcile = reconcile.clone();
         async move {
-            let client =
-                transport::client(CONTROLLER, Target::Any { replicas, seed }, recorder.clone());
             let target = Target::Any {
                 replicas,
                 seed: reconciler_seed,
             };
             let data = Arc::new(reference::Data {
-                client: reconciler_client(CONTROLLER, target, recorder.clone()),
+                client: reconciler_client(CONTROLLER, target, host.recorder().clone()),
             });
             Controller::new(
-                Api::<ReplicaGroup>::all(client.clone()),
+                Api::<ReplicaGroup>::all(host.client()),
                 controller_config(seed, reconcile_timeout),
             )
-            .owns(Api::<Pod>::all(client), InformerConfig::default())
-            .observer(HostObserver::shared(recorder, CONTROLLER))
+            .owns(Api::<Pod>::all(host.client()), InformerConfig::default())
+            .observer(host.observer())
             .run(reconcile, default_error_policy, data, Context::background())
             .await;
-            Ok(())
         }
     });
 }

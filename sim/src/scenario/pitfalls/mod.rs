@@ -28,17 +28,16 @@ mod stop_path;
 
 use super::replicagroup::{self, CONTROLLER};
 use super::{Expectation, Scenario};
-use crate::observe::HostObserver;
+use crate::kit::Shutdown;
 use crate::oracle::Violation;
-use crate::transport::{self, Target};
 use crate::world::World;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, ListParams};
 use kube::{Resource, ResourceExt};
 use kubesim_controller::reference::{self, ReplicaGroup, GROUP_LABEL};
 use kubesim_controller::{
-    check_leaks, default_error_policy, Action, CancelReason, Change, Context, Controller,
-    ControllerConfig, Informer, InformerConfig, ObjectRef,
+    default_error_policy, Action, Change, Context, Controller, ControllerConfig, Informer,
+    InformerConfig, ObjectRef,
 };
 use kubesim_model::{EventKind, HistoryEvent};
 use rand::SeedableRng;
@@ -162,57 +161,16 @@ pub fn no_leaked_tasks(history: &[HistoryEvent]) -> Vec<Violation> {
         .collect()
 }
 
-/// The shutdown of a pitfall controller: its stop context is cancelled (reason shutdown) at
-/// [`STOP_AT`] of the run, also after a restart (the host's clock starts again); then the
-/// controller gets a bounded wait and its task set a leak check.
-pub(crate) struct Shutdown {
-    /// The controller's stop context.
-    pub(crate) stop: Context,
-    stop_in: Duration,
-}
-
-impl Shutdown {
-    /// Spawns the timer that cancels the stop context (call inside the host).
-    pub(crate) fn at_stop_time() -> Self {
-        let stop_in = STOP_AT.saturating_sub(turmoil::sim_elapsed().unwrap_or_default());
-        let stop = Context::background();
-        let timer = stop.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(stop_in).await;
-            timer.cancel(CancelReason::Shutdown);
-        });
-        Self { stop, stop_in }
-    }
-
-    /// Awaits `run` (a controller whose tasks never end never returns: the wait is bounded),
-    /// then records `leak <names>` if tasks outside `before` are still alive.
-    pub(crate) async fn await_and_check_leaks(
-        &self,
-        run: impl std::future::Future,
-        before: &[String],
-        tasks: &kubesim_controller::TaskSet,
-        observer: &kubesim_controller::SharedObserver,
-    ) {
-        let _ = tokio::time::timeout(self.stop_in + Duration::from_secs(5), run).await;
-        if let Err(leak) = check_leaks(before, &tasks.live()) {
-            observer.record(EventKind::Runtime {
-                text: format!("leak {}", leak.leaked.join(",")),
-            });
-        }
-    }
+/// The shutdown of a pitfall controller: the kit's [`Shutdown`] at [`STOP_AT`] of the run.
+pub(crate) fn shutdown_at_stop_time() -> Shutdown {
+    Shutdown::at(STOP_AT)
 }
 
 fn add(world: &mut World, v: Variant) {
-    let replicas = world.replicas.len();
-    let seed = world.fork_seed();
-    let recorder = world.recorder.clone();
-    world.sim.host(CONTROLLER, move || {
-        let recorder = recorder.clone();
-        async move {
-            let client =
-                transport::client(CONTROLLER, Target::Any { replicas, seed }, recorder.clone());
-            let observer = HostObserver::shared(recorder, CONTROLLER);
-            let shutdown = Shutdown::at_stop_time();
+    world.add_controller(CONTROLLER, move |host| async move {
+        {
+            let (seed, client, observer) = (host.seed(), host.client(), host.observer());
+            let shutdown = shutdown_at_stop_time();
             let stop = shutdown.stop.clone();
             let config = ControllerConfig {
                 shutdown_grace: Duration::from_secs(2),
@@ -223,7 +181,7 @@ fn add(world: &mut World, v: Variant) {
             let data = Arc::new(reference::Data { client });
             if let Variant::SpawnPerEvent = v {
                 spawn_per_event(groups, data, observer, seed, stop).await;
-                return Ok(());
+                return;
             }
             let mut controller = Controller::new(groups, config).observer(observer.clone());
             let owns = !matches!(v, Variant::FinalizerStuck { owns: false });
@@ -274,7 +232,6 @@ fn add(world: &mut World, v: Variant) {
                 .await_and_check_leaks(run, &before, &tasks, &observer)
                 .await;
             std::future::pending::<()>().await;
-            Ok(())
         }
     });
 }

@@ -7,11 +7,9 @@
 //! workers end, but the side informer keeps listing and watching: `no-leaked-tasks` names it.
 //! `informer-leak-fixed` runs it under a child of the controller's stop context.
 
-use super::{pair, Shutdown};
-use crate::observe::HostObserver;
+use super::{pair, shutdown_at_stop_time};
 use crate::scenario::replicagroup::{self, CONTROLLER};
 use crate::scenario::Scenario;
-use crate::transport::{self, Target};
 use crate::world::World;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
@@ -42,17 +40,12 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 /// The controller host: the reference controller plus a side Pod informer, stopped at
 /// [`super::STOP_AT`], then checked for leaked tasks.
 fn add(world: &mut World, fixed: bool) {
-    let replicas = world.replicas.len();
     let seed = world.fork_seed();
     let cache_seed = world.fork_seed();
-    let recorder = world.recorder.clone();
-    world.sim.host(CONTROLLER, move || {
-        let recorder = recorder.clone();
-        async move {
-            let client =
-                transport::client(CONTROLLER, Target::Any { replicas, seed }, recorder.clone());
-            let observer = HostObserver::shared(recorder, CONTROLLER);
-            let shutdown = Shutdown::at_stop_time();
+    world.add_controller_seeded(CONTROLLER, seed, move |host| async move {
+        {
+            let (client, observer) = (host.client(), host.observer());
+            let shutdown = shutdown_at_stop_time();
             let stop = shutdown.stop.clone();
             let config = ControllerConfig {
                 shutdown_grace: Duration::from_secs(2),
@@ -99,7 +92,6 @@ fn add(world: &mut World, fixed: bool) {
                 .await_and_check_leaks(run, &before, &tasks, &observer)
                 .await;
             std::future::pending::<()>().await;
-            Ok(())
         }
     });
 }

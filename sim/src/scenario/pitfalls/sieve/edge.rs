@@ -14,9 +14,7 @@
 //! desired state with the pods it lists, through the workqueue, retried with backoff.
 
 use super::intermediate::crash_between_writes;
-use crate::observe::HostObserver;
 use crate::scenario::replicagroup::{self, CONTROLLER};
-use crate::transport::{self, Target};
 use crate::world::World;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
@@ -48,15 +46,10 @@ struct Delta {
 }
 
 fn add_edge_triggered(world: &mut World) {
-    let replicas = world.replicas.len();
-    let seed = world.fork_seed();
-    let recorder = world.recorder.clone();
-    world.sim.host(CONTROLLER, move || {
-        let recorder = recorder.clone();
+    world.add_controller(CONTROLLER, move |host| {
+        let seed = host.seed();
         async move {
-            let client =
-                transport::client(CONTROLLER, Target::Any { replicas, seed }, recorder.clone());
-            let observer = HostObserver::shared(recorder, CONTROLLER);
+            let (client, observer) = (host.client(), host.observer());
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Delta>();
             let informer = Informer::new(
                 Api::<ReplicaGroup>::all(client.clone()),
@@ -89,7 +82,6 @@ fn add_edge_triggered(world: &mut World) {
                     });
                 }
             }
-            Ok(())
         }
     });
 }

@@ -14,10 +14,8 @@ mod intermediate;
 mod stale_delete;
 
 use super::pair;
-use crate::observe::HostObserver;
 use crate::scenario::replicagroup::{self, CONTROLLER};
 use crate::scenario::Scenario;
-use crate::transport::{self, Target};
 use crate::world::World;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
@@ -60,25 +58,17 @@ where
     R: Fn(Arc<ReplicaGroup>, Context, Arc<reference::Data>) -> F + Copy + Send + Sync + 'static,
     F: Future<Output = Result<Action, reference::Error>> + Send + 'static,
 {
-    let replicas = world.replicas.len();
-    let seed = world.fork_seed();
-    let recorder = world.recorder.clone();
-    world.sim.host(CONTROLLER, move || {
-        let recorder = recorder.clone();
-        async move {
-            let client =
-                transport::client(CONTROLLER, Target::Any { replicas, seed }, recorder.clone());
-            let controller = Controller::new(
-                Api::<ReplicaGroup>::all(client.clone()),
-                replicagroup::controller_config(seed),
-            )
-            .owns(Api::<Pod>::all(client.clone()), InformerConfig::default())
-            .observer(HostObserver::shared(recorder, CONTROLLER));
-            let data = Arc::new(reference::Data { client });
-            controller
-                .run(reconcile, default_error_policy, data, Context::background())
-                .await;
-            Ok(())
-        }
+    world.add_controller(CONTROLLER, move |host| async move {
+        let client = host.client();
+        let controller = Controller::new(
+            Api::<ReplicaGroup>::all(client.clone()),
+            replicagroup::controller_config(host.seed()),
+        )
+        .owns(Api::<Pod>::all(client.clone()), InformerConfig::default())
+        .observer(host.observer());
+        let data = Arc::new(reference::Data { client });
+        controller
+            .run(reconcile, default_error_policy, data, Context::background())
+            .await;
     });
 }
