@@ -44,7 +44,8 @@ pub fn scenario() -> Scenario {
     }
 }
 
-pub(crate) fn config(rng: &mut SimRng) -> WorldConfig {
+/// The scenario's world settings for a seed: two replicas, latencies and cache lags drawn.
+pub fn config(rng: &mut SimRng) -> WorldConfig {
     WorldConfig {
         replicas: 2,
         latency_min: Duration::from_micros(rng.random_range(100..=2_000)),
@@ -57,7 +58,7 @@ pub(crate) fn config(rng: &mut SimRng) -> WorldConfig {
 
 /// The reference controller's settings in this scenario: watches re-opened every minute and a
 /// 10 s deadline per reconcile, so a call stuck in a partition cannot stall a worker for good.
-pub(crate) fn controller_config(seed: u64) -> ControllerConfig {
+pub fn controller_config(seed: u64) -> ControllerConfig {
     ControllerConfig {
         name: "replicagroup".into(),
         seed,
@@ -130,7 +131,7 @@ pub fn workload() -> Workload<ReplicaGroup> {
 
 /// The scenario's world with the controller `add` puts on host [`CONTROLLER`]: the custom
 /// resource, the workload client, the fault plan and the `converges` check.
-pub(crate) fn setup_with(world: &mut World, add: impl FnOnce(&mut World)) {
+pub fn setup_with(world: &mut World, add: impl FnOnce(&mut World)) {
     world.register_crd::<ReplicaGroup>();
     add(world);
     workload().start(world, "workload");
@@ -140,14 +141,15 @@ pub(crate) fn setup_with(world: &mut World, add: impl FnOnce(&mut World)) {
     });
 }
 
-pub(crate) fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
+/// The scenario's judge: [`judge`] with the faults healed at [`HEAL_AT`].
+pub fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
     judge(world, history, HEAL_AT)
 }
 
 /// The reference controller's oracles: watch guarantees, no concurrent reconcile, one reconcile
 /// at a time per host, no hot loop, and `converges` (storage matches every group's desired state
 /// at the end of a run whose faults healed at `heal_at`).
-pub(crate) fn judge(world: &World, history: &[HistoryEvent], heal_at: Duration) -> Vec<Violation> {
+pub fn judge(world: &World, history: &[HistoryEvent], heal_at: Duration) -> Vec<Violation> {
     // The controller's informers watch without selectors (its label selector is on a list).
     let mut out = oracle::watch_guarantees(history, &[]);
     out.extend(oracle::no_concurrent_reconcile(history));
@@ -160,10 +162,6 @@ pub(crate) fn judge(world: &World, history: &[HistoryEvent], heal_at: Duration) 
 
 /// `converges`: storage matches every group's desired state at the end of the run (the check
 /// [`setup_with`] registers; a world without one passes).
-pub(crate) fn converges(
-    world: &World,
-    history: &[HistoryEvent],
-    _heal_at: Duration,
-) -> Vec<Violation> {
+pub fn converges(world: &World, history: &[HistoryEvent], _heal_at: Duration) -> Vec<Violation> {
     world.convergence_verdict(history).into_iter().collect()
 }

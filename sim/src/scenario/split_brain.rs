@@ -10,10 +10,9 @@ use super::{Expectation, Scenario};
 use crate::api::StoreConfig;
 use crate::apiserver::ClusterConfig;
 use crate::clockskew::{ClockSkew, SkewedClock};
-use crate::observe::HostObserver;
 use crate::oracle::Violation;
 use crate::single_writer::{self, WRITER_ANNOTATION};
-use crate::transport::{self, Target};
+use crate::transport::Target;
 use crate::world::{FaultProfile, World, WorldConfig};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -177,13 +176,14 @@ async fn write_while_leading(
 
 /// Adds replica `i` (host `replica-i`) with clock `skew`.
 pub fn add_replica(world: &mut World, i: usize, skew: ClockSkew, fencing: bool) {
-    let host = format!("replica-{i}");
-    let recorder = world.recorder.clone();
+    let name = format!("replica-{i}");
     let jitter_seed = world.fork_seed();
-    world.sim.host(host.clone(), move || {
-        let (host, recorder, skew) = (host.clone(), recorder.clone(), skew.clone());
+    // The replica's own seed is not used (its client always talks to replica 0).
+    world.add_controller_seeded(&name, jitter_seed, move |handle| {
+        let skew = skew.clone();
+        let host = handle.name().to_string();
         async move {
-            let client = transport::client(&host, Target::Replica(0), recorder.clone());
+            let client = handle.client_to(Target::Replica(0));
             let clock: Arc<dyn Clock> = Arc::new(SkewedClock::new(skew).with_resolution(TICK));
             let elector = LeaderElector::new(
                 Api::<Lease>::namespaced(client.clone(), NAMESPACE),
@@ -192,14 +192,14 @@ pub fn add_replica(world: &mut World, i: usize, skew: ClockSkew, fencing: bool) 
                 clock.clone(),
                 Box::new(ChaCha8Rng::seed_from_u64(jitter_seed)),
             )?
-            .observer(HostObserver::shared(recorder, &host));
+            .observer(handle.observer());
             let cms: Api<ConfigMap> = Api::namespaced(client, NAMESPACE);
             let stop = Context::background();
             run_while_leading(&elector, &stop, |lead| {
                 write_while_leading(lead, &elector, &cms, clock.clone(), fencing)
             })
             .await;
-            Ok(())
+            Ok::<(), Box<dyn std::error::Error>>(())
         }
     });
 }

@@ -23,12 +23,10 @@
 //! `fake-timeout-fixed`, keeps the reason: `Err(cut) => Error::CutShort(cut)`
 //! ([`Cancelled::reason`] is `leadership lost`).
 
-use crate::observe::HostObserver;
 use crate::oracle::{self, Violation};
 use crate::scenario::pitfalls;
 use crate::scenario::replicagroup::{self, HEAL_AT};
 use crate::scenario::Scenario;
-use crate::transport::{self, Target};
 use crate::world::{FaultAction, FaultProfile, World, WorldConfig};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Pod;
@@ -178,16 +176,13 @@ async fn reconcile(
 /// Adds replica `i` (host `controller-i`), starting `start_after` into its life.
 fn add_replica(world: &mut World, i: usize, start_after: Duration, honest: bool) {
     let name = host(i);
-    let replicas = world.replicas.len();
     let seed = world.fork_seed();
     let jitter_seed = world.fork_seed();
-    let recorder = world.recorder.clone();
-    world.sim.host(name.clone(), move || {
-        let (name, recorder) = (name.clone(), recorder.clone());
+    world.add_controller_seeded(&name, seed, move |host| {
+        let name = host.name().to_string();
         async move {
             tokio::time::sleep(start_after).await;
-            let client = transport::client(&name, Target::Any { replicas, seed }, recorder.clone());
-            let observer = HostObserver::shared(recorder, &name);
+            let (client, observer) = (host.client(), host.observer());
             let elector = LeaderElector::new(
                 Api::<Lease>::namespaced(client.clone(), "default"),
                 LEASE,
@@ -219,7 +214,7 @@ fn add_replica(world: &mut World, i: usize, start_after: Duration, honest: bool)
             });
             let control = controller.run(reconcile, default_error_policy, data, stop.clone());
             tokio::join!(elect, control);
-            Ok(())
+            Ok::<(), Box<dyn std::error::Error>>(())
         }
     });
 }
