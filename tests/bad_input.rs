@@ -244,3 +244,120 @@ fn random_bytes_and_random_requests_never_stop_the_server_from_answering() {
     });
     common::run(&mut w);
 }
+
+/// Runs the `kubesim` binary with a plan file holding `plan`; returns exit code and stderr.
+fn run_with_plan_file(name: &str, plan: &str) -> (Option<i32>, String) {
+    let dir = std::env::temp_dir().join(format!("kubesim-bad-plan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, plan).expect("plan file written");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_kubesim"))
+        .args(["run", "replicagroup", "--seed", "1", "--plan"])
+        .arg(&path)
+        .output()
+        .expect("the kubesim binary runs");
+    let _ = std::fs::remove_file(&path);
+    (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+#[test]
+fn bad_fault_plans_exit_2_naming_the_field_at_fault() {
+    let cases = [
+        (
+            "unknown host",
+            r#"{"timed": [{"at": "3s", "fault": "crash", "host": "controller-9"}]}"#,
+            "timed[0].host",
+            "unknown host \"controller-9\"",
+        ),
+        (
+            "unknown fault",
+            r#"{"timed": [{"at": "3s", "fault": "explode", "host": "controller-0"}]}"#,
+            "timed[0]",
+            "explode",
+        ),
+        (
+            "bad time",
+            r#"{"timed": [{"at": "soon", "fault": "crash", "host": "controller-0"}]}"#,
+            "timed[0]",
+            "duration",
+        ),
+        (
+            "malformed selector: a verb that does not exist",
+            r#"{"targeted": [{"fault": "fail", "match": {"verb": "updte"}, "nth": 1, "status": 409}]}"#,
+            "targeted[0].match.verb",
+            "updte",
+        ),
+        (
+            "malformed selector: an unknown key",
+            r#"{"targeted": [{"fault": "fail", "match": {"pod": "x"}, "nth": 1, "status": 409}]}"#,
+            "targeted[0].match.pod",
+            "unknown field",
+        ),
+        (
+            "selector on an unknown host",
+            r#"{"targeted": [{"fault": "reset", "match": {"host": "nobody"}, "every": true}]}"#,
+            "targeted[0].match.host",
+            "unknown host",
+        ),
+        (
+            "selector on an unknown resource",
+            r#"{"targeted": [{"fault": "drop", "match": {"resource": "gadgets"}, "nth": 1}]}"#,
+            "targeted[0].match.resource",
+            "unknown resource",
+        ),
+        (
+            "bad status",
+            r#"{"targeted": [{"fault": "fail", "match": {"verb": "update"}, "nth": 1, "status": 418}]}"#,
+            "targeted[0]",
+            "status: 418",
+        ),
+        (
+            "410 on a write",
+            r#"{"targeted": [{"fault": "fail", "match": {"verb": "create"}, "nth": 1, "status": 410}]}"#,
+            "targeted[0]",
+            "watch or list",
+        ),
+        (
+            "no nth",
+            r#"{"targeted": [{"fault": "fail", "match": {}, "status": 500}]}"#,
+            "targeted[0]",
+            "nth",
+        ),
+        (
+            "a rate above one",
+            r#"{"api": {"error_rate": 2.0}}"#,
+            "api.error_rate",
+            "probability",
+        ),
+        (
+            "an unknown top-level field",
+            r#"{"faults": []}"#,
+            "faults",
+            "unknown field",
+        ),
+        ("not JSON", "timed: [", "", "bad fault plan"),
+    ];
+    for (what, plan, field, needle) in cases {
+        let (code, stderr) = run_with_plan_file("plan.json", plan);
+        assert_eq!(code, Some(2), "{what}: {stderr}");
+        assert!(stderr.contains(&format!("at {field}")), "{what}: names {field}: {stderr}");
+        assert!(stderr.contains(needle), "{what}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    }
+    let (code, stderr) = run_with_plan_file(
+        "plan.yaml",
+        "timed:\n  - at: 3s\n    fault: crash\n    hots: controller-0\n",
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("timed[0]") && stderr.contains("hots"), "{stderr}");
+}
+
+#[test]
+fn a_missing_plan_file_exits_2() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_kubesim"))
+        .args(["run", "replicagroup", "--plan", "/nonexistent/plan.json"])
+        .output()
+        .expect("the kubesim binary runs");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read plan file"));
+}

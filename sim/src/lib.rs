@@ -20,7 +20,9 @@
 //!   workload), the same the built-ins use; [`prelude`] brings what a scenario needs.
 //! - [`observe`]: the controller runtime's events into the history.
 //! - [`oracle`]: properties checked over a finished history.
+//! - [`shrink`]: delta debugging of a failing seed's fault plan down to the faults that matter.
 //! - [`single_writer`]: the leader election oracle: no write by a replica that does not hold the lease.
+//! - [`plan`]: fault plans as data (JSON/YAML): timed, API-rate, targeted and BUGGIFY faults.
 //! - [`run`]: running one seed, and the determinism self-check.
 //! - [`sweep`]: many seeds of a scenario on many threads (`explore`, tests over hundreds of seeds).
 #![forbid(unsafe_code)]
@@ -39,8 +41,10 @@ pub mod kit;
 pub mod kube_runtime;
 pub mod observe;
 pub mod oracle;
+pub mod plan;
 pub mod run;
 pub mod scenario;
+pub mod shrink;
 pub mod single_writer;
 pub mod sweep;
 pub mod transport;

@@ -1,4 +1,4 @@
-//! The `kubesim` command line: `list`, `run`, `explore`, `replay`. Exit codes: 0 every
+//! The `kubesim` command line: `list`, `run`, `explore`, `replay`, `shrink`. Exit codes: 0 every
 //! expectation met, 1 a violation (or a scenario that missed its expectation), 2 bad usage or input.
 #![forbid(unsafe_code)]
 

@@ -2,6 +2,7 @@
 
 use crate::history::{self, Recorder};
 use crate::oracle::{self, Violation};
+use crate::plan::{FaultPlan, PlanError};
 use crate::scenario::Scenario;
 use crate::world::{FaultProfile, World};
 use kubesim_model::HistoryEvent;
@@ -27,6 +28,9 @@ pub struct RunReport {
     pub sim_time_us: u64,
     /// The fault plan drawn for the seed.
     pub faults: Vec<String>,
+    /// The same plan as data (with the BUGGIFY points the run enabled): running it with
+    /// [`run_with_plan`] repeats the run. `None` when the world could not be built.
+    pub plan: Option<FaultPlan>,
 }
 
 impl RunReport {
@@ -51,11 +55,31 @@ pub fn run_with(
     keep_history: bool,
     faults: FaultProfile,
 ) -> RunReport {
-    crate::determinism::isolated(|| run_here(scenario, seed, keep_history, faults))
+    crate::determinism::isolated(|| run_here(scenario, seed, keep_history, faults, None))
+        .expect("invariant: a run without a fault plan has no plan error")
+}
+
+/// [`run_with`], with `plan`'s faults instead of those the scenario would draw or schedule
+/// ([`World::override_fault_plan`]); every other seeded choice stays the seed's. A plan that
+/// does not fit the scenario's world (an unknown host or resource) is an error.
+pub fn run_with_plan(
+    scenario: &Scenario,
+    seed: u64,
+    keep_history: bool,
+    faults: FaultProfile,
+    plan: &FaultPlan,
+) -> Result<RunReport, PlanError> {
+    crate::determinism::isolated(|| run_here(scenario, seed, keep_history, faults, Some(plan)))
 }
 
 /// [`run_with`] on the calling thread, which must not have run a world or used std's hash keys.
-fn run_here(scenario: &Scenario, seed: u64, keep_history: bool, faults: FaultProfile) -> RunReport {
+fn run_here(
+    scenario: &Scenario,
+    seed: u64,
+    keep_history: bool,
+    faults: FaultProfile,
+    plan: Option<&FaultPlan>,
+) -> Result<RunReport, PlanError> {
     let recorder = Recorder::with_retention(keep_history);
     // The scenario's config draws come first from their own stream, so adding a host never
     // shifts the world settings of a seed.
@@ -64,7 +88,7 @@ fn run_here(scenario: &Scenario, seed: u64, keep_history: bool, faults: FaultPro
     let mut world = match World::try_new(seed, config, recorder.clone()) {
         Ok(world) => world,
         Err(e) => {
-            return RunReport {
+            return Ok(RunReport {
                 scenario: scenario.name,
                 seed,
                 hash: 0,
@@ -78,17 +102,24 @@ fn run_here(scenario: &Scenario, seed: u64, keep_history: bool, faults: FaultPro
                 }],
                 sim_time_us: 0,
                 faults: Vec::new(),
-            }
+                plan: None,
+            })
         }
     };
     world.faults = faults;
+    if let Some(plan) = plan {
+        world.override_fault_plan(plan.clone());
+    }
     (scenario.setup)(&mut world);
     // Faults by default: the profile's, aimed at the scenario's controllers, unless the setup
     // drew its own.
     if let (Some(heal_at), None) = (scenario.heal_at, world.heal_at()) {
         world.draw_faults(heal_at);
     }
-    let plan = world.fault_plan();
+    if plan.is_some() {
+        world.install_fault_plan_override()?;
+    }
+    let plan_text = world.fault_plan();
     let result = world.run();
     let sim_time_us = world.sim.elapsed().as_micros() as u64;
     let events = recorder.events();
@@ -115,7 +146,12 @@ fn run_here(scenario: &Scenario, seed: u64, keep_history: bool, faults: FaultPro
         };
         violations.extend(library.check(&events));
     }
-    RunReport {
+    let plan = world.run_plan().map(|mut p| {
+        p.scenario = Some(scenario.name.to_string());
+        p.seed = Some(seed);
+        p
+    });
+    Ok(RunReport {
         scenario: scenario.name,
         seed,
         hash: recorder.hash(),
@@ -123,8 +159,9 @@ fn run_here(scenario: &Scenario, seed: u64, keep_history: bool, faults: FaultPro
         events,
         violations,
         sim_time_us,
-        faults: plan,
-    }
+        faults: plan_text,
+        plan,
+    })
 }
 
 /// Two runs of one seed that did not produce the same history.

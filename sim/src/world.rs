@@ -9,8 +9,10 @@
 use crate::apiserver::{gc, replica, Cluster, ClusterConfig};
 use crate::clock;
 use crate::history::Recorder;
+use crate::plan::{targeted::Armed, ApiFaults, FaultPlan, PlanError, Timed};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -130,7 +132,18 @@ pub enum FaultAction {
 }
 
 impl FaultAction {
-    fn text(&self) -> String {
+    /// The history verb of the action: `fault`, `heal`, `crash` or `restart`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Repair(..) | Self::HealApiFaults => "heal",
+            Self::Restart(..) => "restart",
+            Self::Crash(..) | Self::CrashAfterWrites { .. } => "crash",
+            _ => "fault",
+        }
+    }
+
+    /// The action as history lines and plans print it (after [`FaultAction::kind`]).
+    pub fn text(&self) -> String {
         match self {
             Self::Partition(a, b) => format!("partition {a} {b}"),
             Self::PartitionOneWay(a, b) => format!("partition-oneway {a} -> {b}"),
@@ -181,6 +194,31 @@ pub struct World {
     api_faults: Option<String>,
     /// The registered convergence check, probed while the world runs.
     convergence: Option<crate::kit::converge::Convergence>,
+    /// The fault plan state: an override waiting to be installed, the plan installed, targeted
+    /// faults armed, BUGGIFY points chosen, and what the run started with.
+    plan: PlanState,
+}
+
+/// What the world knows of fault plans ([`crate::plan`]).
+#[derive(Default)]
+struct PlanState {
+    /// A plan that replaces every fault the scenario schedules or draws
+    /// ([`World::override_fault_plan`]); taken when installed.
+    pending_override: Option<FaultPlan>,
+    /// An override was set: the scenario's own [`World::schedule`] and
+    /// [`World::set_fault_plan`] calls are ignored.
+    overridden: bool,
+    /// The plan installed (by the scenario or as the override), checked against the world's
+    /// hosts when the run starts.
+    installed: Option<FaultPlan>,
+    /// Targeted faults armed for the run.
+    targeted: Option<Arc<Armed>>,
+    /// BUGGIFY points the plan enables (`None`: the seed decides).
+    buggify: Option<BTreeSet<String>>,
+    /// The plan as the run started ([`World::run`]).
+    started: Option<FaultPlan>,
+    /// BUGGIFY points the run enabled (reached and switched on).
+    buggify_enabled: BTreeSet<String>,
 }
 
 impl World {
@@ -239,6 +277,7 @@ impl World {
             heal_at: None,
             api_faults: None,
             convergence: None,
+            plan: PlanState::default(),
         };
         let lag_max_us = config.cache_lag_max.as_micros() as u64;
         for i in 0..config.replicas {
@@ -339,30 +378,190 @@ impl World {
         c.verdict(self.sim.elapsed(), objects, history)
     }
 
-    /// Schedules `action` at simulated time `at`.
+    /// Schedules `action` at simulated time `at`. Ignored when the harness runs a fault plan
+    /// instead of the scenario's faults ([`World::override_fault_plan`]).
     pub fn schedule(&mut self, at: Duration, action: FaultAction) {
+        if self.plan.overridden {
+            return;
+        }
+        self.insert_fault(at, action);
+    }
+
+    fn insert_fault(&mut self, at: Duration, action: FaultAction) {
         let pos = self.schedule.partition_point(|(t, _)| *t <= at);
         self.schedule.insert(pos, (at, action));
+    }
+
+    /// Runs `plan`'s faults: its timed faults replace those scheduled so far, its API rates
+    /// replace what the replicas inject, its targeted faults are armed, its BUGGIFY points are
+    /// the only ones on, and its heal time (else its last timed fault's) becomes the run's. For a
+    /// scenario's setup; the library's fault drawer is then not used. The plan's hosts and
+    /// resources are checked when the run starts (an unknown one fails the run).
+    ///
+    /// When the harness runs a plan of its own ([`World::override_fault_plan`]: `--plan`,
+    /// shrinking), that plan is installed here instead.
+    pub fn set_fault_plan(&mut self, plan: FaultPlan) {
+        if let Some(over) = self.plan.pending_override.take() {
+            self.install_plan(over);
+        } else if !self.plan.overridden {
+            self.install_plan(plan);
+        }
+    }
+
+    /// Makes `plan` replace every fault the scenario would schedule or draw (call before the
+    /// scenario's setup). The setup still makes all its seeded draws, so the run's other choices
+    /// stay the seed's; [`World::schedule`] becomes a no-op, and the plan is installed by
+    /// [`World::install_fault_plan_override`] after the setup (or where the setup calls
+    /// [`World::set_fault_plan`]).
+    pub fn override_fault_plan(&mut self, plan: FaultPlan) {
+        self.plan.pending_override = Some(plan);
+        self.plan.overridden = true;
+    }
+
+    /// Installs the override plan if the setup has not, then checks the installed plan against
+    /// the world: its hosts exist, its resources are served.
+    pub fn install_fault_plan_override(&mut self) -> Result<(), PlanError> {
+        if let Some(over) = self.plan.pending_override.take() {
+            self.install_plan(over);
+        }
+        self.check_fault_plan()
+    }
+
+    /// Checks the installed plan (if any) against the world's hosts and resources.
+    pub fn check_fault_plan(&self) -> Result<(), PlanError> {
+        let Some(plan) = &self.plan.installed else {
+            return Ok(());
+        };
+        let resources: Vec<String> = self
+            .cluster
+            .state()
+            .types()
+            .map(|t| t.short_name())
+            .collect();
+        plan.check_world(&self.host_names(), &resources)
+    }
+
+    /// Every host name of the world (turmoil's DNS, walked in address order without adding
+    /// names).
+    pub fn host_names(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for i in 1..=u16::MAX {
+            let ip = std::net::Ipv4Addr::new(192, 168, (i >> 8) as u8, (i & 0xff) as u8);
+            match self.sim.reverse_lookup(ip.into()) {
+                Some(name) => out.insert(name),
+                None => break,
+            };
+        }
+        out
+    }
+
+    fn install_plan(&mut self, plan: FaultPlan) {
+        self.schedule.clear();
+        for t in &plan.timed {
+            self.insert_fault(t.at, t.action.clone());
+        }
+        let current = self.cluster.replica_faults();
+        let seed = match current.seed {
+            0 => self.seed ^ 0x706c_616e_2d61_7069,
+            s => s,
+        };
+        let mut api = match &plan.api {
+            Some(a) => a.to_replica_faults(seed),
+            None => crate::apiserver::faults::ReplicaFaults {
+                seed: current.seed,
+                ..Default::default()
+            },
+        };
+        let rates = |f: &crate::apiserver::faults::ReplicaFaults| {
+            let mut f = f.clone();
+            f.targeted = None;
+            f
+        };
+        let same = (api.is_none() && current.is_none()) || rates(&api) == rates(&current);
+        if !same {
+            let text = if api.is_none() {
+                "plan: api faults off".to_string()
+            } else {
+                format!("plan: {}", api.describe())
+            };
+            self.recorder
+                .record("sim", kubesim_model::EventKind::Fault { text });
+            self.api_faults = (!api.is_none()).then(|| api.describe());
+        }
+        self.plan.targeted = (!plan.targeted.is_empty())
+            .then(|| Arc::new(Armed::new(plan.targeted.clone())));
+        api.targeted = self
+            .plan
+            .targeted
+            .clone()
+            .map(crate::apiserver::faults::Targets);
+        self.cluster.set_replica_faults(api);
+        self.plan.buggify = plan.buggify.clone();
+        let last = plan.timed.last().map(|t| t.at).unwrap_or_default();
+        self.heal_at = Some(plan.heal_at.or(self.heal_at).unwrap_or(last));
+        self.plan.installed = Some(plan);
+    }
+
+    /// The faults of the run as a plan: what is scheduled, what the replicas inject, the
+    /// targeted faults armed, the BUGGIFY points chosen.
+    pub fn current_plan(&self) -> FaultPlan {
+        FaultPlan {
+            scenario: None,
+            seed: Some(self.seed),
+            heal_at: self.heal_at,
+            timed: self
+                .schedule
+                .iter()
+                .map(|(at, action)| Timed {
+                    at: *at,
+                    action: action.clone(),
+                })
+                .collect(),
+            api: ApiFaults::from_replica_faults(&self.cluster.replica_faults()),
+            targeted: self
+                .plan
+                .targeted
+                .as_ref()
+                .map(|a| a.entries().to_vec())
+                .unwrap_or_default(),
+            buggify: self.plan.buggify.clone(),
+        }
+    }
+
+    /// After [`World::run`]: the plan the run started with, with the BUGGIFY points it enabled
+    /// (when the seed chose them), so that running it as an override repeats the run.
+    pub fn run_plan(&self) -> Option<FaultPlan> {
+        let mut plan = self.plan.started.clone()?;
+        if plan.buggify.is_none() && !self.plan.buggify_enabled.is_empty() {
+            plan.buggify = Some(self.plan.buggify_enabled.clone());
+        }
+        Some(plan)
     }
 
     /// The scheduled faults not yet applied, as `<time> <fault>` lines (the drawn plan, printed
     /// with the seed so a report is self-contained).
     pub fn fault_plan(&self) -> Vec<String> {
         let api = self.api_faults.iter().map(|t| format!("0.000s fault {t}"));
+        let targeted = self.plan.targeted.iter().flat_map(|a| {
+            a.entries()
+                .iter()
+                .map(|t| format!("targeted {}", t.describe()))
+        });
+        let buggify = self.plan.buggify.iter().map(|points| {
+            let list: Vec<&str> = points.iter().map(String::as_str).collect();
+            format!("buggify [{}]", list.join(", "))
+        });
         api.chain(self.schedule.iter().map(|(t, a)| {
-            let verb = match a {
-                FaultAction::Repair(..) | FaultAction::HealApiFaults => "heal",
-                FaultAction::Restart(..) => "restart",
-                FaultAction::Crash(..) | FaultAction::CrashAfterWrites { .. } => "crash",
-                _ => "fault",
-            };
             format!(
-                "{}.{:03}s {verb} {}",
+                "{}.{:03}s {} {}",
                 t.as_secs(),
                 t.subsec_millis(),
+                a.kind(),
                 a.text()
             )
         }))
+        .chain(targeted)
+        .chain(buggify)
         .collect()
     }
 
@@ -445,7 +644,27 @@ impl World {
                 },
             );
             let restart = self.sim.elapsed() + restart_after;
-            self.schedule(restart, FaultAction::Restart(host));
+            self.insert_fault(restart, FaultAction::Restart(host));
+        }
+        let due = self
+            .plan
+            .targeted
+            .as_ref()
+            .map(|a| a.take_crashes())
+            .unwrap_or_default();
+        for (host, restart_after) in due {
+            if !self.sim.is_host_running(host.as_str()) {
+                continue;
+            }
+            self.sim.crash(host.as_str());
+            self.recorder.record(
+                "sim",
+                kubesim_model::EventKind::Crash {
+                    target: host.clone(),
+                },
+            );
+            let restart = self.sim.elapsed() + restart_after;
+            self.insert_fault(restart, FaultAction::Restart(host));
         }
     }
 
@@ -454,7 +673,19 @@ impl World {
     /// turmoil's message.
     pub fn run(&mut self) -> Result<(), String> {
         let buggify_seed = self.fork_seed();
-        let _buggify = crate::buggify::activate(buggify_seed, self.recorder.clone());
+        self.check_fault_plan().map_err(|e| e.to_string())?;
+        self.plan.started = Some(self.current_plan());
+        let buggify = crate::buggify::activate_with(
+            buggify_seed,
+            self.recorder.clone(),
+            self.plan.buggify.clone(),
+        );
+        let result = self.run_steps();
+        self.plan.buggify_enabled = buggify.enabled_points();
+        result
+    }
+
+    fn run_steps(&mut self) -> Result<(), String> {
         if let (Some(c), Some(heal)) = (&mut self.convergence, self.heal_at) {
             c.set_heal_at(heal);
         }

@@ -2,7 +2,8 @@
 //! (429, 500, 504, and 409 on writes), slow responses, and dropped watch streams. Each injection
 //! is a `fault` history event on the replica, so a report says what the client met.
 
-use crate::api::Verb;
+use crate::api::{ApiRequest, Verb};
+use crate::plan::targeted::{Armed, Hit};
 use kubesim_model::{ApiError, StatusReason};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -26,6 +27,19 @@ pub struct ReplicaFaults {
     /// A window of 409 Conflicts aimed at the updates and patches of one resource (the rare
     /// "conflict on the last write" path a controller must handle), if drawn.
     pub conflicts: Option<ConflictWindow>,
+    /// Targeted faults of a fault plan ([`crate::plan::TargetedFault`]), shared by every
+    /// replica. They are not stopped by the heal of the rates above: a plan says when they end.
+    pub targeted: Option<Targets>,
+}
+
+/// The armed targeted faults of a run, shared by the replicas (equal when the same).
+#[derive(Debug, Clone)]
+pub struct Targets(pub Arc<Armed>);
+
+impl PartialEq for Targets {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// 409 Conflicts injected on the updates and patches of one resource during a window of the
@@ -189,6 +203,20 @@ impl Injector {
         })
     }
 
+    /// The targeted fault that hits `request` (sent by client host `peer`), if one does; every
+    /// matching entry counts it.
+    pub fn targeted(&self, peer: &str, request: &ApiRequest) -> Option<Hit> {
+        let armed = &self.config.targeted.as_ref()?.0;
+        armed.on_request(peer, request, turmoil::sim_elapsed().unwrap_or_default())
+    }
+
+    /// Counts a write answered 2xx to `peer` for the targeted crashes.
+    pub fn count_write(&self, peer: &str, request: &ApiRequest) {
+        if let Some(t) = &self.config.targeted {
+            t.0.on_write(peer, request, turmoil::sim_elapsed().unwrap_or_default());
+        }
+    }
+
     /// A delay to serve the next request after, if one is injected.
     pub fn delay(&self) -> Option<Duration> {
         if !self.draw(self.config.slow_rate) {
@@ -229,6 +257,7 @@ mod tests {
                 watch_drop_rate: 1.0,
                 seed: 3,
                 conflicts: None,
+                targeted: None,
             },
             0,
             Arc::default(),

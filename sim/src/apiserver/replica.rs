@@ -96,15 +96,20 @@ pub async fn run(cluster: Arc<Cluster>, name: String, lag: Duration) -> turmoil:
         // A crash of the replica drops the task unrecorded; its `crash` line ends them all.
         tokio::task::spawn_local(async move {
             let conn = conn_id;
-            let service = hyper::service::service_fn(move |req: hyper::Request<_>| {
+            let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
                 let (replica, peer) = (replica.clone(), peer.clone());
                 let write = is_write(req.method());
+                req.extensions_mut().insert(http::Peer(peer.clone()));
                 async move {
                     let resp = http::handle(&replica, conn, req).await;
+                    // A fault plan's reset: failing the service makes hyper drop the connection.
+                    if resp.extensions().get::<http::ResetConnection>().is_some() {
+                        return Err(http::ResetConnection);
+                    }
                     if write && resp.status().is_success() {
                         replica.cluster.count_write(&peer);
                     }
-                    Ok::<_, std::convert::Infallible>(resp)
+                    Ok(resp)
                 }
             });
             // A connection that breaks (reset, partition, crash of the peer) just ends.

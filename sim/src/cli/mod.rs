@@ -2,6 +2,7 @@
 
 mod explore;
 mod seeds;
+mod shrink;
 mod single;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +33,8 @@ enum Command {
     Explore(explore::ExploreArgs),
     /// Rerun one seed with its full history (optionally only up to an event id).
     Replay(single::ReplayArgs),
+    /// Shrink a failing seed's fault plan to the faults that still trip the same oracle.
+    Shrink(shrink::ShrinkArgs),
 }
 
 /// Runs the parsed command; returns the exit code.
@@ -51,6 +54,7 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Run(a) => single::run(a),
         Command::Explore(a) => explore::explore(a),
         Command::Replay(a) => single::replay(a),
+        Command::Shrink(a) => shrink::shrink(a),
     }
 }
 

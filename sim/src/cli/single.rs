@@ -1,11 +1,88 @@
-//! `kubesim run` and `kubesim replay`: one seed, its history, its verdict.
+//! `kubesim run` and `kubesim replay`: one seed, its history, its verdict. `--plan FILE` runs a
+//! fault plan instead of the faults the seed draws; `--print-plan [FILE]` writes the plan the run
+//! ran (to stdout without a FILE: then the history is left out and the verdict goes to stderr).
 
 use super::{parse_seed, scenario, EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
 use clap::Args;
 use kubesim::history;
+use kubesim::plan::FaultPlan;
 use kubesim::run::{self, RunReport};
+use kubesim::scenario::Scenario;
 use kubesim::world::FaultProfile;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// The fault plan flags `run` and `replay` share.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Run the faults of this plan file (JSON, or YAML for .yaml/.yml) instead of those the
+    /// seed draws; the seed still decides everything else.
+    #[arg(long, value_name = "FILE")]
+    plan: Option<PathBuf>,
+    /// Write the run's fault plan as JSON (YAML for .yaml/.yml) to FILE, or to stdout without a
+    /// FILE (the history is then not printed and the verdict goes to stderr).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-")]
+    print_plan: Option<PathBuf>,
+}
+
+impl PlanArgs {
+    fn to_stdout(&self) -> bool {
+        self.print_plan.as_deref() == Some(Path::new("-"))
+    }
+}
+
+/// Loads `--plan`, with a note when it was drawn for another scenario or seed.
+fn load_plan(a: &PlanArgs, scenario: &str, seed: u64) -> Result<Option<FaultPlan>, String> {
+    let Some(path) = &a.plan else {
+        return Ok(None);
+    };
+    let plan = FaultPlan::load(path).map_err(|e| e.to_string())?;
+    if plan.scenario.as_deref().is_some_and(|s| s != scenario) {
+        eprintln!(
+            "note: {} was written for scenario {}",
+            path.display(),
+            plan.scenario.as_deref().unwrap_or_default()
+        );
+    }
+    if plan.seed.is_some_and(|s| s != seed) {
+        eprintln!(
+            "note: {} was drawn with seed {}; its faults run with seed {seed}'s other choices",
+            path.display(),
+            plan.seed.unwrap_or_default()
+        );
+    }
+    Ok(Some(plan))
+}
+
+/// One run, with the plan when given; a plan that does not fit the world is a usage error.
+fn run_one(
+    sc: &Scenario,
+    seed: u64,
+    faults: FaultProfile,
+    plan: Option<&FaultPlan>,
+) -> Result<RunReport, String> {
+    match plan {
+        None => Ok(run::run_with(sc, seed, true, faults)),
+        Some(p) => run::run_with_plan(sc, seed, true, faults, p).map_err(|e| e.to_string()),
+    }
+}
+
+/// Writes the report's plan where `--print-plan` says.
+fn print_plan(a: &PlanArgs, report: &RunReport) -> Result<(), String> {
+    let Some(path) = &a.print_plan else {
+        return Ok(());
+    };
+    let plan = report
+        .plan
+        .as_ref()
+        .ok_or("the run drew no fault plan (its world could not be built)")?;
+    if a.to_stdout() {
+        print!("{}", plan.to_json());
+        return Ok(());
+    }
+    plan.save(path).map_err(|e| e.to_string())?;
+    eprintln!("wrote the fault plan to {}", path.display());
+    Ok(())
+}
 
 /// Arguments of `kubesim run`.
 #[derive(Debug, Args)]
@@ -27,6 +104,8 @@ pub struct RunArgs {
     /// Run the seed twice and fail (exit 1) if the histories differ, naming the first differing line.
     #[arg(long)]
     check_determinism: bool,
+    #[command(flatten)]
+    plan: PlanArgs,
 }
 
 /// Arguments of `kubesim replay`.
@@ -46,6 +125,8 @@ pub struct ReplayArgs {
     /// Stop printing after the event with this id.
     #[arg(long, value_name = "ID")]
     until: Option<u64>,
+    #[command(flatten)]
+    plan: PlanArgs,
 }
 
 /// The one-line command that reruns a seed of a built-in scenario.
@@ -58,31 +139,72 @@ pub fn replay_command(scenario: &str, seed: u64, faults: FaultProfile) -> String
     format!("kubesim replay {scenario} --seed {seed}{profile} --trace")
 }
 
-fn verdict(report: &RunReport, faults: FaultProfile) -> u8 {
-    println!(
+/// [`replay_command`] for a run of the plan in `plan`.
+pub fn replay_command_with(
+    scenario: &str,
+    seed: u64,
+    faults: FaultProfile,
+    plan: Option<&Path>,
+) -> String {
+    match plan {
+        None => replay_command(scenario, seed, faults),
+        Some(p) => format!(
+            "kubesim replay {scenario} --seed {seed} --plan {} --trace",
+            p.display()
+        ),
+    }
+}
+
+/// Prints the verdict (to stderr when stdout carries the plan); returns the exit code.
+fn verdict(report: &RunReport, faults: FaultProfile, plan: &PlanArgs) -> u8 {
+    let mut out = String::new();
+    let code = verdict_text(report, faults, plan.plan.as_deref(), &mut out);
+    if plan.to_stdout() {
+        eprint!("{out}");
+    } else {
+        print!("{out}");
+    }
+    code
+}
+
+fn verdict_text(
+    report: &RunReport,
+    faults: FaultProfile,
+    plan: Option<&Path>,
+    out: &mut String,
+) -> u8 {
+    let mut line = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    line(format!(
         "scenario {} seed {}: {} events, {:.3}s simulated, history hash {:016x}",
         report.scenario,
         report.seed,
         report.event_count,
         report.sim_time_us as f64 / 1e6,
         report.hash
-    );
+    ));
+    let source = match plan {
+        Some(p) => format!("plan {}", p.display()),
+        None => format!("{faults:?}"),
+    };
     if report.faults.is_empty() {
-        println!("faults ({faults:?}): none drawn");
+        line(format!("faults ({source}): none"));
     } else {
-        println!("faults ({faults:?}): {}", report.faults.join("; "));
+        line(format!("faults ({source}): {}", report.faults.join("; ")));
     }
     if report.held() {
-        println!("held");
+        line("held".into());
         return EXIT_OK;
     }
     for v in &report.violations {
-        println!("VIOLATION {v}");
+        line(format!("VIOLATION {v}"));
     }
-    println!(
+    line(format!(
         "replay: {}",
-        replay_command(report.scenario, report.seed, faults)
-    );
+        replay_command_with(report.scenario, report.seed, faults, plan)
+    ));
     EXIT_VIOLATION
 }
 
@@ -95,18 +217,40 @@ pub fn run(a: RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let report = if a.check_determinism {
-        match run::check_determinism_with(&sc, a.seed, a.faults) {
-            Ok(r) => r,
-            Err(d) => {
-                eprintln!("determinism check failed: {d}");
-                return EXIT_VIOLATION;
-            }
+    let plan = match load_plan(&a.plan, sc.name, a.seed) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
         }
-    } else {
-        run::run_with(&sc, a.seed, true, a.faults)
     };
-    if a.json {
+    let report = match run_one(&sc, a.seed, a.faults, plan.as_ref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if a.check_determinism {
+        let again = match run_one(&sc, a.seed, a.faults, plan.as_ref()) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_USAGE;
+            }
+        };
+        if let Some(d) = run::divergence(a.seed, &report, &again) {
+            eprintln!("determinism check failed: {d}");
+            return EXIT_VIOLATION;
+        }
+    }
+    if let Err(e) = print_plan(&a.plan, &report) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
+    if a.plan.to_stdout() {
+        // stdout carries the plan alone.
+    } else if a.json {
         print!("{}", history::to_json_lines(&report.events));
     } else {
         print!("{}", history::to_text(&report.events));
@@ -118,9 +262,13 @@ pub fn run(a: RunArgs) -> u8 {
         }
     }
     if a.check_determinism {
-        println!("determinism: two runs, identical histories");
+        if a.plan.to_stdout() {
+            eprintln!("determinism: two runs, identical histories");
+        } else {
+            println!("determinism: two runs, identical histories");
+        }
     }
-    verdict(&report, a.faults)
+    verdict(&report, a.faults, &a.plan)
 }
 
 /// `kubesim replay`.
@@ -132,7 +280,27 @@ pub fn replay(a: ReplayArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let report = run::run_with(&sc, a.seed, true, a.faults);
+    let plan = match load_plan(&a.plan, sc.name, a.seed) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let report = match run_one(&sc, a.seed, a.faults, plan.as_ref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if let Err(e) = print_plan(&a.plan, &report) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
+    if a.plan.to_stdout() {
+        return verdict(&report, a.faults, &a.plan);
+    }
     let shown: Vec<_> = report
         .events
         .iter()
@@ -148,5 +316,5 @@ pub fn replay(a: ReplayArgs) -> u8 {
         println!("... {tail} earlier events (use --trace for all)");
     }
     print!("{}", history::to_text(&shown[tail..]));
-    verdict(&report, a.faults)
+    verdict(&report, a.faults, &a.plan)
 }

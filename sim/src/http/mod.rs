@@ -16,6 +16,7 @@ pub mod watch;
 use crate::api::{ApiRequest, DeleteOptions, PatchType, Verb};
 use crate::apiserver::replica::Replica;
 use crate::clock;
+use crate::plan::targeted::{Action, Respond};
 use body::Body;
 use bytes::Bytes;
 use http::{header, Method, Request, Response};
@@ -24,12 +25,28 @@ use kubesim_model::{ApiError, EventKind, StatusReason};
 use serde_json::Value;
 use std::sync::Arc;
 
+/// The client host of a request (turmoil's reverse DNS of the connection's peer), put in the
+/// request's extensions by the replica's accept loop; targeted faults select on it.
+#[derive(Debug, Clone)]
+pub struct Peer(pub Arc<str>);
+
+/// A response extension that tells the replica to reset the connection instead of answering
+/// (a targeted fault's `reset`). As a service error, it makes hyper drop the connection.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("connection reset by a fault plan")]
+pub struct ResetConnection;
+
 /// Serves one request on `replica`; `conn` numbers the connection for the history.
 pub async fn handle<B>(replica: &Arc<Replica>, conn: u64, req: Request<B>) -> Response<Body>
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    let peer = req
+        .extensions()
+        .get::<Peer>()
+        .map(|p| p.0.clone())
+        .unwrap_or_else(|| "".into());
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let raw_query = req.uri().query().unwrap_or("").to_string();
@@ -87,8 +104,59 @@ where
             rv,
         },
     );
+    // A fault plan's targeted faults come first: they are aimed at this very request.
+    let mut planned = None;
+    if let Some(hit) = replica.faults.targeted(&peer, &request) {
+        let what = match &hit.action {
+            Action::Fail(Respond::Status(code)) => {
+                let e = planned_error(*code);
+                let what = format!("{} {}", e.code(), e.reason);
+                planned = Some(e);
+                what
+            }
+            Action::Fail(Respond::Reset) => "reset".into(),
+            Action::Delay(d) => format!("delay {}ms", d.as_millis()),
+            Action::Drop => "drop".into(),
+            Action::CrashAfterWrite { .. } => {
+                unreachable!("invariant: crash entries count writes, not requests")
+            }
+        };
+        recorder.record(
+            &replica.name,
+            EventKind::Fault {
+                text: format!("plan c{conn} {what} (targeted[{}] {})", hit.index, hit.text),
+            },
+        );
+        match hit.action {
+            Action::Fail(Respond::Reset) => {
+                let mut resp = body::error(&ApiError::internal("connection reset"));
+                resp.extensions_mut().insert(ResetConnection);
+                return resp;
+            }
+            Action::Delay(d) => tokio::time::sleep(d).await,
+            Action::Drop => return std::future::pending().await,
+            _ => {}
+        }
+    }
     if request.verb == Verb::Watch {
-        return watch::start(replica, conn, request).await;
+        return match planned {
+            Some(e) if e.code() == 410 => watch::expired(replica, &request, &e),
+            Some(e) => {
+                recorder.record(
+                    &replica.name,
+                    EventKind::Response {
+                        conn,
+                        verb: request.verb.as_str().into(),
+                        target,
+                        code: e.code(),
+                        rv: None,
+                        reason: Some(e.reason.as_str().to_string()),
+                    },
+                );
+                body::error(&e)
+            }
+            None => watch::start(replica, conn, request).await,
+        };
     }
     if let Some(d) = replica.faults.delay() {
         recorder.record(
@@ -99,11 +167,13 @@ where
         );
         tokio::time::sleep(d).await;
     }
-    let result = match replica
+    // The seeded injections are drawn whatever the plan hit, so their sequence stays the seed's.
+    let injected = replica
         .faults
-        .error_for(request.verb, &request.resource.short_name())
-    {
-        Some(e) => {
+        .error_for(request.verb, &request.resource.short_name());
+    let result = match (planned, injected) {
+        (Some(e), _) => Err(e),
+        (None, Some(e)) => {
             recorder.record(
                 &replica.name,
                 EventKind::Fault {
@@ -112,8 +182,11 @@ where
             );
             Err(e)
         }
-        None => serve(replica, &request),
+        (None, None) => serve(replica, &request),
     };
+    if result.is_ok() && is_write(request.verb) {
+        replica.faults.count_write(&peer, &request);
+    }
     let code = match (&result, request.verb) {
         (Ok(_), Verb::Create) => 201,
         (Ok(_), _) => 200,
@@ -137,6 +210,36 @@ where
         Ok(v) => body::json(code, &v),
         Err(e) => body::error(&e),
     }
+}
+
+/// The error a fault plan answers with `code` (texts as kube-apiserver words them).
+fn planned_error(code: u16) -> ApiError {
+    match code {
+        409 => ApiError::new(
+            StatusReason::Conflict,
+            format!("Operation cannot be fulfilled: {}", ApiError::OPTIMISTIC_LOCK),
+        ),
+        410 => ApiError::new(
+            StatusReason::Expired,
+            "too old resource version: injected by a fault plan",
+        ),
+        429 => ApiError::new(
+            StatusReason::TooManyRequests,
+            "Too many requests, please try again later.",
+        ),
+        504 => ApiError::new(
+            StatusReason::Timeout,
+            "Timeout: request did not complete within requested timeout - context deadline exceeded",
+        ),
+        _ => ApiError::internal("Internal error occurred: injected by a fault plan"),
+    }
+}
+
+fn is_write(verb: Verb) -> bool {
+    matches!(
+        verb,
+        Verb::Create | Verb::Update | Verb::Patch | Verb::Delete | Verb::DeleteCollection
+    )
 }
 
 /// Answers a non-watch request: `resourceVersion=0` lists from this replica's watch cache

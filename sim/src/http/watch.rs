@@ -94,7 +94,7 @@ fn open_watcher(replica: &Replica, request: &ApiRequest) -> u64 {
 }
 
 /// The 410 answer to a watch from a compacted revision.
-fn expired(replica: &Replica, request: &ApiRequest, e: &ApiError) -> Response<Body> {
+pub(crate) fn expired(replica: &Replica, request: &ApiRequest, e: &ApiError) -> Response<Body> {
     let recorder = &replica.cluster.recorder;
     let watcher = open_watcher(replica, request);
     recorder.record(

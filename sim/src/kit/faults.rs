@@ -99,6 +99,8 @@ fn draw(world: &mut World, controllers: &[&str], heal_at: Duration) {
     }
     let mut api = ReplicaFaults {
         seed: rng.random(),
+        // A fault plan's targeted faults, if the setup installed one, stay armed.
+        targeted: world.cluster.replica_faults().targeted,
         ..ReplicaFaults::default()
     };
     if profile.enabled(&mut rng) {
