@@ -6,9 +6,12 @@
 //!
 //! - `conn-open cN HOST` when it accepts connection N (numbers start again at 1 when the replica
 //!   restarts, so a `crash` or `restart` of the replica forgets its connections);
-//! - `request cN VERB ...`, then for a watch at once `watch-open wM ...` (`crate::http::watch`
-//!   opens the stream in the same synchronous step): a `watch-open` right after a `request cN
-//!   watch` of the same replica is connection N's stream;
+//! - `request cN VERB ...`, then for a watch `watch-open wM ...`, at once unless a fault plan
+//!   delays the request (`crate::http::watch` opens the stream in the same synchronous step as
+//!   the request otherwise): a `watch-open` right after a `request cN watch` of the same
+//!   replica is connection N's stream; failing that, it is the stream of the one watch request
+//!   of that replica still waiting for its outcome (a `watch-open` or a `response`; a new
+//!   request or a close of its connection ends the wait), and of nobody when several wait;
 //! - for a write, the `commit` lines storage made for it and at once its `response cN ...`
 //!   (`crate::http::handle` applies the request and records the answer in one synchronous
 //!   step): commits right before a `response cN` of the same replica are connection N's writes.
@@ -77,6 +80,8 @@ impl<'a> Peers<'a> {
         let mut last_request: BTreeMap<Conn<'a>, (&'a str, Option<&'a str>)> = BTreeMap::new();
         // Commits waiting for the response that follows them at once.
         let mut pending: Vec<&'a HistoryEvent> = Vec::new();
+        // Watch requests waiting for their outcome, by connection.
+        let mut watching: BTreeMap<Conn<'a>, ()> = BTreeMap::new();
         for (i, e) in history.iter().enumerate() {
             let host = e.host.as_str();
             match &e.kind {
@@ -89,6 +94,7 @@ impl<'a> Peers<'a> {
                 }
                 EventKind::Response { conn, .. } => {
                     let c = (host, *conn);
+                    watching.remove(&c);
                     if let (Some(writer), Some((verb, sub))) = (open.get(&c), last_request.get(&c))
                     {
                         for p in pending.iter().filter(|p| p.host == e.host) {
@@ -107,6 +113,10 @@ impl<'a> Peers<'a> {
                 EventKind::ConnOpen { conn, peer } => {
                     open.insert((host, *conn), peer.as_str());
                     last_request.remove(&(host, *conn));
+                    watching.remove(&(host, *conn));
+                }
+                EventKind::ConnClose { conn } => {
+                    watching.remove(&(host, *conn));
                 }
                 EventKind::Request {
                     conn,
@@ -116,6 +126,11 @@ impl<'a> Peers<'a> {
                 } => {
                     let c = (host, *conn);
                     last_request.insert(c, (verb.as_str(), subresource.as_deref()));
+                    if verb == "watch" {
+                        watching.insert(c, ());
+                    } else {
+                        watching.remove(&c);
+                    }
                     if let Some(client) = open.get(&c) {
                         out.requests.insert(i, client);
                     }
@@ -132,8 +147,17 @@ impl<'a> Peers<'a> {
                                 ..
                             },
                         )) if h == &e.host && verb == "watch" => Some((host, *conn)),
-                        _ => None,
+                        _ => {
+                            let mut waiting = watching.keys().filter(|(r, _)| *r == host);
+                            match (waiting.next(), waiting.next()) {
+                                (Some(c), None) => Some(*c),
+                                _ => None,
+                            }
+                        }
                     };
+                    if let Some(c) = conn {
+                        watching.remove(&c);
+                    }
                     let client = conn.and_then(|c| open.get(&c).copied());
                     out.streams.insert(
                         *watcher,
@@ -154,6 +178,7 @@ impl<'a> Peers<'a> {
                 }
                 EventKind::Crash { target } | EventKind::Restart { target } => {
                     open.retain(|(replica, _), _| replica != target);
+                    watching.retain(|(replica, _), _| replica != target);
                     last_request.retain(|(replica, _), _| replica != target);
                     out.replica_down
                         .entry(target.as_str())
@@ -278,6 +303,40 @@ mod tests {
         assert_eq!(p.streams[&1].conn, Some(("apiserver-0", 1)));
         assert_eq!(p.streams[&1].client, None, "c1 was not reopened");
         assert!(p.down_between("apiserver-0", 0, 3_000));
+    }
+
+    #[test]
+    fn a_delayed_watch_belongs_to_the_one_watch_request_still_waiting() {
+        let open = |watcher| {
+            let target = "pods".into();
+            let kind = EventKind::WatchOpen {
+                watcher,
+                target,
+                rv: None,
+            };
+            ("apiserver-0", kind)
+        };
+        let delay = || {
+            let text = "plan c1 delay 500ms".into();
+            ("apiserver-0", EventKind::Fault { text })
+        };
+        let h = history(vec![
+            conn_open("apiserver-0", 1, "controller-0"),
+            conn_open("apiserver-0", 2, "workload"),
+            request(1, "watch", "pods"),
+            delay(),
+            request(2, "get", "pods/default/a"),
+            response(2, "get", "pods/default/a"),
+            open(0),
+            // Two watch requests waiting: the open is nobody's.
+            request(1, "watch", "pods"),
+            request(2, "watch", "pods"),
+            delay(),
+            open(1),
+        ]);
+        let p = Peers::of(&h);
+        assert_eq!(p.streams[&0].client, Some("controller-0"));
+        assert_eq!(p.streams[&1].client, None);
     }
 
     #[test]
