@@ -194,7 +194,10 @@ mod tests {
         let mut few = fight(4);
         few.push(reconcile("operator-a"));
         assert_eq!(no_write_fight(&history(few), Ownership::default()), vec![]);
-        assert_eq!(no_write_fight(&history(fight(5)), Ownership::default()), vec![]);
+        assert_eq!(
+            no_write_fight(&history(fight(5)), Ownership::default()),
+            vec![]
+        );
     }
 
     #[test]
@@ -226,7 +229,11 @@ mod tests {
 
     #[test]
     fn leases_changing_hands_are_exempt() {
-        let mut h = vec![conn(1, "replica-0"), conn(2, "replica-1"), reconcile("replica-0")];
+        let mut h = vec![
+            conn(1, "replica-0"),
+            conn(2, "replica-1"),
+            reconcile("replica-0"),
+        ];
         for _ in 0..10 {
             h.extend(write(1, "leases.coordination.k8s.io/default/lead", false));
             h.extend(write(2, "leases.coordination.k8s.io/default/lead", false));
