@@ -16,6 +16,9 @@
 //! - [`rate_limiter`]: the [`RateLimiter`] trait and client-go's limiters (per-key exponential,
 //!   fast-slow, token bucket, max-of, with-max-wait) and
 //!   [`default_controller_rate_limiter`].
+//! - [`clock`]: the [`Clock`] the queues, the token bucket and leader election read time from:
+//!   [`TokioClock`] (the default), or [`ManualClock`], moved only by [`ManualClock::step`] and
+//!   [`ManualClock::set`] (client-go's `clock.FakeClock`).
 //! - [`leader`]: leader election on Leases with client-go's algorithm ([`LeaderElector`]),
 //!   a pluggable [`Clock`], fencing, and [`run_while_leading`] for running a controller only
 //!   while leading.
@@ -42,6 +45,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod clock;
 pub mod context;
 pub mod informer;
 pub mod leader;
@@ -52,11 +56,11 @@ pub mod runtime;
 pub mod tasks;
 pub mod workqueue;
 
+pub use clock::{Clock, ManualClock, TokioClock};
 pub use context::{CancelReason, Cancelled, Context};
 pub use informer::{Change, Informer, InformerConfig, ObjectRef, Store};
 pub use leader::{
-    run_while_leading, Clock, ConfigError, FenceError, LeaderElectionConfig, LeaderElector,
-    LeaderStatus, TokioClock,
+    run_while_leading, ConfigError, FenceError, LeaderElectionConfig, LeaderElector, LeaderStatus,
 };
 pub use observer::{NoopObserver, Observer, SharedObserver};
 pub use runtime::{
