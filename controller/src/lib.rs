@@ -15,7 +15,8 @@
 //!   [`LocalWorkQueue<K>`] (`!Send`, no atomics, for a simulated host).
 //! - [`rate_limiter`]: the [`RateLimiter`] trait and client-go's limiters (per-key exponential,
 //!   fast-slow, token bucket, max-of, with-max-wait) and
-//!   [`default_controller_rate_limiter`].
+//!   [`default_controller_rate_limiter`] and [`default_item_based_rate_limiter`]
+//!   (client-go's `DefaultControllerRateLimiter` and `DefaultItemBasedRateLimiter`).
 //! - [`clock`]: the [`Clock`] the queues, the token bucket and leader election read time from:
 //!   [`TokioClock`] (the default), or [`ManualClock`], moved only by [`ManualClock::step`] and
 //!   [`ManualClock::set`] (client-go's `clock.FakeClock`).
@@ -69,7 +70,8 @@ pub use runtime::{
 pub use tasks::{check_leaks, Leak, TaskSet};
 
 pub use rate_limiter::{
-    default_controller_rate_limiter, BucketRateLimiter, ItemExponentialRateLimiter,
+    default_controller_rate_limiter, default_controller_rate_limiter_with_clock,
+    default_item_based_rate_limiter, BucketRateLimiter, ItemExponentialRateLimiter,
     ItemFastSlowRateLimiter, MaxOfRateLimiter, RateLimiter, RateLimiterError,
     WithMaxWaitRateLimiter,
 };
