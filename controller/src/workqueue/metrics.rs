@@ -174,27 +174,34 @@ impl MetricsState {
         }
     }
 
-    /// An add that was not deduplicated (client-go `defaultQueueMetrics.add`), made now or, for
-    /// a delayed key queued after its ready time, at `at`.
+    /// An add that was not deduplicated (client-go `defaultQueueMetrics.add`).
     #[inline]
-    pub(crate) fn on_add(&mut self, id: u32, at: Option<Instant>) {
+    pub(crate) fn on_add(&mut self, id: u32) {
         self.adds += 1;
         self.depth += 1;
         if self.detailed {
-            self.on_add_detailed(id, at);
+            self.on_add_detailed(id);
         }
     }
 
     #[cold]
-    fn on_add_detailed(&mut self, id: u32, at: Option<Instant>) {
+    fn on_add_detailed(&mut self, id: u32) {
         if let Some(timing) = &mut self.timing {
             let slot = timing.slot(id);
             if slot.added.is_none() {
-                slot.added = Some(at.unwrap_or_else(|| self.clock.now()));
+                slot.added = Some(self.clock.now());
             }
         }
         if let Some(export) = &self.export {
             export.on_add(self.depth);
+        }
+    }
+
+    /// The add of `id` just recorded happened at `at`, earlier: a delayed key queued after its
+    /// ready time, which client-go's loop would have added at that time.
+    pub(crate) fn backdate_add(&mut self, id: u32, at: Instant) {
+        if let Some(timing) = &mut self.timing {
+            timing.slot(id).added = Some(at);
         }
     }
 
