@@ -476,7 +476,17 @@ impl<K: Hash + Eq + Clone> Core<K> {
         self.promote_due_at(now);
     }
 
+    /// Moves the keys due at `now`; the common case, none is due, costs one comparison.
+    #[inline]
     fn promote_due_at(&mut self, now: Instant) {
+        if self.delayed.next_ready().is_some_and(|t| t <= now) {
+            self.promote_due_keys(now);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn promote_due_keys(&mut self, now: Instant) {
         while let Some((id, ready_at)) = self.delayed.pop_ready(now) {
             let slot = &mut self.slots[id as usize];
             slot.state &= !WAITING;
