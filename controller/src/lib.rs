@@ -15,7 +15,11 @@
 //!   [`LocalWorkQueue<K>`] (`!Send`, no atomics, for a simulated host).
 //! - [`rate_limiter`]: the [`RateLimiter`] trait and client-go's limiters (per-key exponential,
 //!   fast-slow, token bucket, max-of, with-max-wait) and
-//!   [`default_controller_rate_limiter`].
+//!   [`default_controller_rate_limiter`] and [`default_item_based_rate_limiter`]
+//!   (client-go's `DefaultControllerRateLimiter` and `DefaultItemBasedRateLimiter`).
+//! - [`clock`]: the [`Clock`] the queues, the token bucket and leader election read time from:
+//!   [`TokioClock`] (the default), or [`ManualClock`], moved only by [`ManualClock::step`] and
+//!   [`ManualClock::set`] (client-go's `clock.FakeClock`).
 //! - [`leader`]: leader election on Leases with client-go's algorithm ([`LeaderElector`]),
 //!   a pluggable [`Clock`], fencing, and [`run_while_leading`] for running a controller only
 //!   while leading.
@@ -42,6 +46,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod clock;
 pub mod context;
 pub mod informer;
 pub mod leader;
@@ -52,11 +57,11 @@ pub mod runtime;
 pub mod tasks;
 pub mod workqueue;
 
+pub use clock::{Clock, ManualClock, TokioClock};
 pub use context::{CancelReason, Cancelled, Context};
 pub use informer::{Change, Informer, InformerConfig, ObjectRef, Store};
 pub use leader::{
-    run_while_leading, Clock, ConfigError, FenceError, LeaderElectionConfig, LeaderElector,
-    LeaderStatus, TokioClock,
+    run_while_leading, ConfigError, FenceError, LeaderElectionConfig, LeaderElector, LeaderStatus,
 };
 pub use observer::{NoopObserver, Observer, SharedObserver};
 pub use runtime::{
@@ -65,7 +70,8 @@ pub use runtime::{
 pub use tasks::{check_leaks, Leak, TaskSet};
 
 pub use rate_limiter::{
-    default_controller_rate_limiter, BucketRateLimiter, ItemExponentialRateLimiter,
+    default_controller_rate_limiter, default_controller_rate_limiter_with_clock,
+    default_item_based_rate_limiter, BucketRateLimiter, ItemExponentialRateLimiter,
     ItemFastSlowRateLimiter, MaxOfRateLimiter, RateLimiter, RateLimiterError,
     WithMaxWaitRateLimiter,
 };

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kubesim_controller::{
-    default_controller_rate_limiter, BucketRateLimiter, ItemExponentialRateLimiter,
-    ItemFastSlowRateLimiter, MaxOfRateLimiter, RateLimiter, RateLimiterError,
-    WithMaxWaitRateLimiter,
+    default_controller_rate_limiter, default_item_based_rate_limiter, BucketRateLimiter,
+    ItemExponentialRateLimiter, ItemFastSlowRateLimiter, MaxOfRateLimiter, RateLimiter,
+    RateLimiterError, WithMaxWaitRateLimiter,
 };
 use tokio::time::sleep;
 
@@ -27,6 +27,17 @@ fn exponential_backoff_doubles_from_5ms_and_caps_at_1000s_past_2_to_the_63() {
     }
     assert_eq!(limiter.num_requeues(&"k"), 200);
     assert_eq!(limiter.when(&"other"), ms(5), "failures are per key");
+}
+
+#[test]
+fn the_default_item_based_limiter_doubles_from_1ms_and_caps_at_1000s() {
+    let mut limiter = default_item_based_rate_limiter();
+    let delays: Vec<_> = (0..22).map(|_| limiter.when(&"k")).collect();
+    assert_eq!(&delays[..4], &[ms(1), ms(2), ms(4), ms(8)]);
+    assert_eq!(delays[19], ms(1 << 19), "524.288 s is still below the cap");
+    assert_eq!(delays[20], Duration::from_secs(1000));
+    assert_eq!(delays[21], Duration::from_secs(1000));
+    assert_eq!(limiter.when(&"other"), ms(1), "failures are per key");
 }
 
 #[test]

@@ -66,14 +66,62 @@ async fn len_counts_only_queued_keys() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn done_for_a_key_not_being_processed_is_ignored() {
+async fn done_for_a_key_never_added_or_only_waiting_changes_nothing() {
     let queue = WorkQueue::new();
     queue.done(&"never-added");
+    queue.add_after("waiting", Duration::from_secs(1));
+    queue.done(&"waiting");
+    assert_eq!(
+        (queue.len(), queue.processing_len(), queue.delayed_len()),
+        (0, 0, 1)
+    );
+    sleep(Duration::from_secs(1)).await;
+    assert_eq!(queue.get().await, Some("waiting"));
+    assert_eq!(queue.try_get(), None);
+}
+
+/// client-go's `Done` pushes a dirty key whether or not it was processing
+/// (`util/workqueue/queue.go`): a queued key gets a second place in the FIFO.
+#[tokio::test(start_paused = true)]
+async fn done_for_a_queued_key_not_being_processed_queues_it_a_second_time_as_client_go_does() {
+    let queue = WorkQueue::new();
+    queue.add("a");
+    queue.add("b");
+    queue.done(&"a");
+    assert_eq!(queue.len(), 3, "a, b, a");
+    let first = queue.get().await.unwrap();
+    assert_eq!(queue.get().await, Some("b"));
+    let second = queue.get().await.unwrap();
+    assert_eq!((first, second), ("a", "a"), "handed out twice");
+    assert_eq!(queue.processing_len(), 2, "a and b, each counted once");
+    queue.done(&first);
+    queue.done(&second);
+    queue.done(&"b");
+    assert_eq!((queue.len(), queue.processing_len()), (0, 0));
+    queue.add("a");
+    assert_eq!(queue.try_get(), Some("a"), "the key is usable again");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_second_copy_consumes_an_add_made_while_the_first_was_processed() {
+    let queue = WorkQueue::new();
     queue.add("a");
     queue.done(&"a");
-    assert_eq!(queue.len(), 1, "a queued key stays queued, once");
-    assert_eq!(queue.get().await, Some("a"));
-    assert_eq!(queue.try_get(), None);
+    let first = queue.try_get().unwrap();
+    queue.add("a"); // dirty while processing
+    assert_eq!(
+        queue.try_get(),
+        Some("a"),
+        "the copy, handed out while `first` runs"
+    );
+    queue.done(&first);
+    assert_eq!(
+        queue.len(),
+        0,
+        "client-go: the copy's get cleared the dirty mark"
+    );
+    queue.done(&"a");
+    assert_eq!((queue.len(), queue.processing_len()), (0, 0));
 }
 
 #[tokio::test(start_paused = true)]
@@ -223,14 +271,64 @@ async fn the_local_queue_has_the_same_semantics() {
         .await;
 }
 
+#[tokio::test(start_paused = true)]
+async fn shut_down_with_drain_can_be_spawned_while_workers_finish_their_keys() {
+    let queue = WorkQueue::new();
+    for key in ["a", "b", "c"] {
+        queue.add(key);
+    }
+    let workers: Vec<_> = (1..=2u64)
+        .map(|n| {
+            let queue = queue.clone();
+            tokio::spawn(async move {
+                let mut handled = Vec::new();
+                while let Some(key) = queue.get().await {
+                    sleep(Duration::from_secs(n)).await;
+                    handled.push(key);
+                    queue.done(&key);
+                }
+                handled
+            })
+        })
+        .collect();
+    tokio::task::yield_now().await;
+    assert_eq!(queue.processing_len(), 2);
+    let start = Instant::now();
+    let drain = tokio::spawn(queue.shut_down_with_drain());
+    assert!(
+        queue.is_shutting_down(),
+        "shut down on the call, not on the first poll"
+    );
+    queue.add("ignored");
+    drain.await.unwrap();
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_secs(2),
+        "a at 1 s, b at 2 s, c at 2 s"
+    );
+    assert_eq!(queue.processing_len(), 0);
+    let mut handled = Vec::new();
+    for worker in workers {
+        handled.extend(worker.await.unwrap());
+    }
+    handled.sort_unstable();
+    assert_eq!(
+        handled,
+        vec!["a", "b", "c"],
+        "queued keys are still handed out"
+    );
+}
+
 #[test]
-fn the_thread_safe_queue_is_send_sync_and_its_get_future_is_send() {
+fn the_thread_safe_queue_is_send_sync_and_its_get_and_drain_futures_are_send() {
     fn assert_send_sync<T: Send + Sync>(_: &T) {}
     fn assert_send<T: Send>(_: T) {}
+    fn assert_static<T: 'static>(_: T) {}
     let queue: WorkQueue<String> = WorkQueue::new();
     assert_send_sync(&queue);
     assert_send(queue.get());
     assert_send(queue.shut_down_with_drain());
+    assert_static(queue.shut_down_with_drain());
 }
 
 /// Real threads, no timing: every key added is processed, and never by two workers at once.

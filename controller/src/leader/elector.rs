@@ -17,9 +17,9 @@
 //! once an attempt has not succeeded within `renew_deadline` (client-go's `wait.PollImmediateUntil`
 //! under a `renew_deadline` timeout). Every API call is bounded on the local clock.
 
-use super::clock::Clock;
 use super::config::{jitter, ConfigError, LeaderElectionConfig, JITTER_FACTOR};
 use super::record::LeaseRecord;
+use crate::clock::Clock;
 use crate::context::{CancelReason, Context};
 use crate::observer::{self, SharedObserver};
 use k8s_openapi::api::coordination::v1::Lease;

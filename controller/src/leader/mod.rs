@@ -4,7 +4,8 @@
 //! - [`LeaderElectionConfig`] and [`ConfigError`]: the three durations and client-go's checks
 //!   (`lease_duration > renew_deadline > 1.2 * retry_period`; defaults 15 s / 10 s / 2 s).
 //! - [`Clock`]: the local clock the algorithm times takeover and the renew deadline on
-//!   ([`TokioClock`] by default; the simulator supplies skewed and pausable clocks).
+//!   ([`TokioClock`] by default; the simulator supplies skewed and pausable clocks). It lives in
+//!   [`crate::clock`], shared with the workqueue and the rate limiters, and is re-exported here.
 //! - [`LeaderElector`]: acquire (retry with jitter 1.2), renew, release, `run` for one term,
 //!   [`LeaderStatus`] updates, and [`LeaderElector::fence`].
 //! - [`run_while_leading`]: runs work (a controller) only while leading.
@@ -25,13 +26,12 @@
 //! call it first: it is a conditional update of the lease naming this replica, so a deposed
 //! leader's fence fails with [`FenceError::NotLeader`] instead of its write going through.
 
-mod clock;
 mod config;
 mod elector;
 mod record;
 mod run;
 
-pub use clock::{wall_after, Clock, TokioClock};
+pub use crate::clock::{wall_after, Clock, ManualClock, TokioClock};
 pub use config::{jitter, ConfigError, LeaderElectionConfig, JITTER_FACTOR};
 pub use elector::{FenceError, LeaderElector, LeaderStatus, TermEnd};
 pub use record::LeaseRecord;

@@ -5,6 +5,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{RateLimiter, RateLimiterError};
+use crate::clock::{Clock, ClockHandle};
 
 /// A token bucket shared by all keys, with `golang.org/x/time/rate` reservation semantics
 /// (`rate.go`, `reserveN` and `advance`): the bucket starts full with `burst` tokens and refills
@@ -12,8 +13,9 @@ use super::{RateLimiter, RateLimiterError};
 /// driving the count negative if need be, and the delay is the time the deficit takes to refill.
 /// So after `burst` immediate calls, call `burst + n` waits `n / qps` seconds.
 ///
-/// Time is `tokio::time::Instant`, the simulated clock inside kubesim (client-go's reads the
-/// wall clock). Per-key methods are no-ops: `forget` does nothing, `num_requeues` is 0.
+/// Time is read from `tokio::time`, the simulated clock inside kubesim (client-go's reads the
+/// wall clock), or from the [`Clock`] given to [`with_clock`](Self::with_clock). Per-key
+/// methods are no-ops: `forget` does nothing, `num_requeues` is 0.
 #[derive(Debug, Clone)]
 pub struct BucketRateLimiter {
     qps: f64,
@@ -21,11 +23,26 @@ pub struct BucketRateLimiter {
     tokens: f64,
     /// When `tokens` was last brought up to date; `None` until the first reservation.
     last: Option<Instant>,
+    clock: ClockHandle,
 }
 
 impl BucketRateLimiter {
     /// A bucket refilling at `qps` tokens per second, holding at most `burst`, starting full.
     pub fn new(qps: f64, burst: u32) -> Result<Self, RateLimiterError> {
+        Self::build(qps, burst, ClockHandle::Tokio)
+    }
+
+    /// Like [`new`](Self::new), reading time from `clock` (for example a
+    /// [`ManualClock`](crate::ManualClock)) instead of `tokio::time`.
+    pub fn with_clock(qps: f64, burst: u32, clock: impl Clock) -> Result<Self, RateLimiterError> {
+        Self::build(qps, burst, ClockHandle::new(clock))
+    }
+
+    pub(crate) fn build(
+        qps: f64,
+        burst: u32,
+        clock: ClockHandle,
+    ) -> Result<Self, RateLimiterError> {
         if !(qps.is_finite() && qps > 0.0) {
             return Err(RateLimiterError::InvalidRate { qps });
         }
@@ -37,6 +54,7 @@ impl BucketRateLimiter {
             burst: f64::from(burst),
             tokens: f64::from(burst),
             last: None,
+            clock,
         })
     }
 
@@ -61,7 +79,8 @@ impl BucketRateLimiter {
 
 impl<K> RateLimiter<K> for BucketRateLimiter {
     fn when(&mut self, _key: &K) -> Duration {
-        self.reserve_at(Instant::now()) // det-ok: tokio::time::Instant, the host's simulated clock
+        let now = self.clock.now();
+        self.reserve_at(now)
     }
 
     fn forget(&mut self, _key: &K) {}

@@ -8,21 +8,28 @@
 //! | `bucket.rs`       | [`BucketRateLimiter`]: token bucket, `golang.org/x/time/rate`  |
 //! | `max_of.rs`       | [`MaxOfRateLimiter`]: the longest delay of several limiters    |
 //! | `max_wait.rs`     | [`WithMaxWaitRateLimiter`]: caps another limiter's delay       |
+//! | `defaults.rs`     | client-go's default limiters                                   |
 //!
-//! [`default_controller_rate_limiter`] is client-go's `DefaultControllerRateLimiter`. Every
-//! limiter reads time only through `tokio::time` (client-go's bucket reads the wall clock; we do
-//! not copy that) and keeps per-key state in an `FxHashMap`, never iterated.
+//! [`default_controller_rate_limiter`] is client-go's `DefaultControllerRateLimiter`,
+//! [`default_item_based_rate_limiter`] its `DefaultItemBasedRateLimiter`. Only the token bucket
+//! reads time, through `tokio::time` or a [`Clock`](crate::Clock) given to
+//! [`BucketRateLimiter::with_clock`] (client-go's bucket reads the wall clock; we do not copy
+//! that). Per-key state sits in an `FxHashMap`, never iterated.
 
 mod bucket;
+mod defaults;
 mod exponential;
 mod fast_slow;
 mod max_of;
 mod max_wait;
 
-use std::hash::Hash;
 use std::time::Duration;
 
 pub use bucket::BucketRateLimiter;
+pub use defaults::{
+    default_controller_rate_limiter, default_controller_rate_limiter_with_clock,
+    default_item_based_rate_limiter,
+};
 pub use exponential::ItemExponentialRateLimiter;
 pub use fast_slow::ItemFastSlowRateLimiter;
 pub use max_of::MaxOfRateLimiter;
@@ -62,19 +69,4 @@ pub enum RateLimiterError {
     /// A bucket of zero tokens refuses every reservation.
     #[error("invalid token bucket burst 0: must hold at least one token")]
     ZeroBurst,
-}
-
-/// client-go's `DefaultTypedControllerRateLimiter`: the longer of per-key exponential backoff
-/// (5 ms doubling up to 1000 s) and an overall token bucket (10 per second, burst 100).
-pub fn default_controller_rate_limiter<K>() -> MaxOfRateLimiter<K>
-where
-    K: Hash + Eq + Clone + Send + 'static,
-{
-    MaxOfRateLimiter::new(vec![
-        Box::new(ItemExponentialRateLimiter::new(
-            Duration::from_millis(5),
-            Duration::from_secs(1000),
-        )),
-        Box::new(BucketRateLimiter::new(10.0, 100).expect("invariant: 10 qps, burst 100 is valid")),
-    ])
 }

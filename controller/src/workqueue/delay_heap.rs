@@ -5,8 +5,12 @@
 //! (`util/workqueue/delaying_queue.go`, `insert`). Here the key is already interned to a dense id,
 //! so the map becomes a position vector indexed by id and "move forward" is a sift-up.
 //!
-//! Ties on ready time are broken by insertion sequence, so the order is a pure function of the
-//! calls made: no hashing, no address comparison.
+//! Ties on ready time are broken by insertion sequence (the order of the calls that set the ready
+//! times: a push, or a `lower` that moved an id forward), so the order is a pure function of the
+//! calls made: no hashing, no address comparison. client-go orders its heap by `readyAt` alone
+//! with `container/heap`, which is not stable, so equal ready times come out in an order that
+//! depends on the heap's shape; insertion order is the deterministic choice among the orders it
+//! can produce.
 
 use tokio::time::Instant;
 
@@ -88,13 +92,34 @@ impl DelayHeap {
         true
     }
 
-    /// Removes and returns the earliest id if it is ready at `now`.
-    pub(crate) fn pop_ready(&mut self, now: Instant) -> Option<u32> {
+    /// Removes and returns the earliest id, with its ready time, if it is ready at `now`.
+    pub(crate) fn pop_ready(&mut self, now: Instant) -> Option<(u32, Instant)> {
         let first = self.entries.first()?;
         if first.ready_at > now {
             return None;
         }
-        Some(self.remove_at(0))
+        let ready_at = first.ready_at;
+        Some((self.remove_at(0), ready_at))
+    }
+
+    /// Calls `f` for every id ready at `now`, in no particular order, removing nothing.
+    ///
+    /// Visits only the due entries and their direct children: below an entry that is not due,
+    /// nothing is (heap order). The recursion is as deep as the heap, under 32 levels.
+    pub(crate) fn for_each_due(&self, now: Instant, mut f: impl FnMut(u32)) {
+        self.visit_due(0, now, &mut f);
+    }
+
+    fn visit_due(&self, pos: usize, now: Instant, f: &mut impl FnMut(u32)) {
+        let Some(entry) = self.entries.get(pos) else {
+            return;
+        };
+        if entry.ready_at > now {
+            return;
+        }
+        f(entry.id);
+        self.visit_due(2 * pos + 1, now, f);
+        self.visit_due(2 * pos + 2, now, f);
     }
 
     /// Removes every waiting id, in heap-array order (deterministic), and returns them.
@@ -176,7 +201,16 @@ mod tests {
         heap.push(7, t0 + Duration::from_secs(1));
         heap.push(2, t0 + Duration::from_secs(2));
         let far = t0 + Duration::from_secs(10);
-        let order: Vec<u32> = std::iter::from_fn(|| heap.pop_ready(far)).collect();
+        let mut due = Vec::new();
+        heap.for_each_due(t0 + Duration::from_secs(2), |id| due.push(id));
+        due.sort_unstable();
+        assert_eq!(
+            due,
+            vec![1, 2, 7],
+            "due ids are visited without being removed"
+        );
+        let order: Vec<u32> =
+            std::iter::from_fn(|| heap.pop_ready(far).map(|(id, _)| id)).collect();
         assert_eq!(order, vec![1, 7, 2, 3]);
     }
 
@@ -188,7 +222,10 @@ mod tests {
         heap.push(1, t0 + Duration::from_secs(2));
         assert!(heap.lower(0, t0 + Duration::from_secs(1)));
         assert!(!heap.lower(1, t0 + Duration::from_secs(9)));
-        assert_eq!(heap.pop_ready(t0 + Duration::from_secs(1)), Some(0));
+        assert_eq!(
+            heap.pop_ready(t0 + Duration::from_secs(1)),
+            Some((0, t0 + Duration::from_secs(1)))
+        );
         assert_eq!(heap.pop_ready(t0 + Duration::from_secs(1)), None);
         assert_eq!(heap.ready_at(1), Some(t0 + Duration::from_secs(2)));
     }

@@ -26,6 +26,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::export::Exporter;
+use crate::clock::{Clock, ClockHandle};
 
 /// Upper bounds of the duration histogram buckets: client-go's
 /// `prometheus.ExponentialBuckets(10e-9, 10, 10)`, from 10 ns to 10 s.
@@ -42,12 +43,15 @@ pub const DURATION_BUCKET_BOUNDS: [Duration; 10] = [
     Duration::from_secs(10),
 ];
 
-/// Configuration of a queue: client-go's `QueueConfig`.
+/// Configuration of a queue: client-go's `TypedQueueConfig` (`Name`, `Clock`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueConfig {
     /// The queue's name. A named queue records timing metrics and, with the `metrics` feature,
     /// exports them labelled `name = <name>`. An unnamed queue keeps only counters.
     pub name: Option<String>,
+    /// Where ready times and metrics timestamps are read: `tokio::time` unless
+    /// [`with_clock`](Self::with_clock) set one.
+    pub(crate) clock: ClockHandle,
 }
 
 impl QueueConfig {
@@ -55,7 +59,16 @@ impl QueueConfig {
     pub fn named(name: impl Into<String>) -> Self {
         Self {
             name: Some(name.into()),
+            ..Self::default()
         }
+    }
+
+    /// Reads time from `clock` instead of `tokio::time` (client-go's `TypedQueueConfig.Clock`):
+    /// `add_after` ready times, the sleep of a waiting `get`, and the timing metrics. With a
+    /// [`ManualClock`](crate::ManualClock), delayed keys become due only when the test moves it.
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = ClockHandle::new(clock);
+        self
     }
 }
 
@@ -142,6 +155,7 @@ pub(crate) struct MetricsState {
     name: Option<String>,
     timing: Option<Timing>,
     export: Option<Exporter>,
+    clock: ClockHandle,
 }
 
 impl MetricsState {
@@ -156,6 +170,7 @@ impl MetricsState {
             name: config.name,
             timing,
             export,
+            clock: config.clock,
         }
     }
 
@@ -174,7 +189,7 @@ impl MetricsState {
         if let Some(timing) = &mut self.timing {
             let slot = timing.slot(id);
             if slot.added.is_none() {
-                slot.added = Some(Instant::now()); // det-ok: tokio::time::Instant, the host's simulated clock
+                slot.added = Some(self.clock.now());
             }
         }
         if let Some(export) = &self.export {
@@ -182,11 +197,22 @@ impl MetricsState {
         }
     }
 
+    /// The add of `id` just recorded happened at `at`, earlier: a delayed key queued after its
+    /// ready time, which client-go's loop would have added at that time.
+    pub(crate) fn backdate_add(&mut self, id: u32, at: Instant) {
+        if let Some(timing) = &mut self.timing {
+            timing.slot(id).added = Some(at);
+        }
+    }
+
     /// A get handed `id` to a worker (client-go `defaultQueueMetrics.get`).
+    ///
+    /// `depth` stops at zero: only a second FIFO copy made by `done` for a key that was not
+    /// processing (which client-go's `Done` pushes without counting it) can take it below, and
+    /// client-go's gauge would then read -1.
     #[inline]
     pub(crate) fn on_get(&mut self, id: u32) {
-        assert!(self.depth > 0, "invariant: get of an item that was added");
-        self.depth -= 1;
+        self.depth = self.depth.saturating_sub(1);
         if self.detailed {
             self.on_get_detailed(id);
         }
@@ -196,7 +222,7 @@ impl MetricsState {
     fn on_get_detailed(&mut self, id: u32) {
         let mut waited = None;
         if let Some(timing) = &mut self.timing {
-            let now = Instant::now(); // det-ok: tokio::time::Instant, the host's simulated clock
+            let now = self.clock.now();
             let slot = timing.slot(id);
             slot.started = Some(now);
             if let Some(added) = slot.added.take() {
@@ -224,7 +250,7 @@ impl MetricsState {
         if let Some(timing) = &mut self.timing {
             let slot = timing.slot(id);
             if let Some(started) = slot.started.take() {
-                let d = Instant::now().saturating_duration_since(started); // det-ok: tokio::time::Instant, the host's simulated clock
+                let d = self.clock.now().saturating_duration_since(started);
                 timing.work_duration.observe(d);
                 worked = Some(d);
             }
@@ -242,7 +268,7 @@ impl MetricsState {
         }
     }
 
-    /// A snapshot at the current time of the tokio clock.
+    /// A snapshot at the current time of the queue's clock.
     pub(crate) fn snapshot(&self) -> WorkQueueMetrics {
         let mut snapshot = WorkQueueMetrics {
             name: self.name.clone(),
@@ -252,7 +278,7 @@ impl MetricsState {
             ..WorkQueueMetrics::default()
         };
         if let Some(timing) = &self.timing {
-            let now = Instant::now(); // det-ok: tokio::time::Instant, the host's simulated clock
+            let now = self.clock.now();
             for started in timing.slots.iter().filter_map(|s| s.started) {
                 let age = now.saturating_duration_since(started);
                 snapshot.unfinished_work = snapshot.unfinished_work.saturating_add(age);

@@ -4,6 +4,7 @@
 //! | file              | concept                                                           |
 //! |-------------------|-------------------------------------------------------------------|
 //! | `core.rs`         | the algorithm: interned keys, dirty/processing/waiting bits, FIFO |
+//! | `wakeups.rs`      | whom to notify after an operation, outside the lock               |
 //! | `delay_heap.rs`   | min-heap on ready time with "earlier wins" (decrease-key)         |
 //! | `queue.rs`        | [`WorkQueue`], [`LocalWorkQueue`]: shared cell, async `get`, drain |
 //! | `mode.rs`         | [`ThreadSafe`] (`Arc<Mutex>`) or [`Local`] (`Rc<RefCell>`)        |
@@ -11,7 +12,8 @@
 //! | `metrics.rs`      | [`WorkQueueMetrics`] snapshot with client-go's metric names       |
 //! | `export.rs`       | export through the `metrics` crate (feature `metrics`)            |
 //!
-//! Determinism: the queue reads time only through `tokio::time`, hashes with a fixed hasher
+//! Determinism: the queue reads time only through its [`Clock`](crate::Clock) (`tokio::time`
+//! unless [`QueueConfig::with_clock`] injected one), hashes with a fixed hasher
 //! (FxHash) and never iterates a hash table; it spawns no task, so nothing outlives it.
 
 mod core;
@@ -21,6 +23,7 @@ mod metrics;
 mod mode;
 mod queue;
 mod rate_limited;
+mod wakeups;
 
 pub use metrics::{DurationHistogram, QueueConfig, WorkQueueMetrics, DURATION_BUCKET_BOUNDS};
 pub use mode::{Local, Mode, ThreadSafe};

@@ -3,13 +3,16 @@
 //! Blocking follows client-go's condition variable (`util/workqueue/queue.go`): a getter that
 //! finds nothing registers as waiting, and an add signals one waiting getter; nobody is signalled
 //! when nobody waits, so the uncontended path never touches the [`Notify`]. A waiting getter also
-//! sleeps until the earliest delayed key is due (`tokio::time::sleep_until`), which is how
-//! delayed keys become ready without a timer task or a heartbeat: the clock is only read when a
-//! delayed key exists, and a sleep is only armed when a getter has nothing else to do.
+//! sleeps until the earliest delayed key is due (on the queue's clock: `tokio::time::sleep_until`
+//! unless [`QueueConfig::with_clock`] injected one), which is how delayed keys become ready
+//! without a timer task or a heartbeat: the clock is only read when a delayed key exists, and a
+//! sleep is only armed when a getter has nothing else to do.
 //!
-//! No task is spawned. If nobody calls `get`, `len` or `try_get`, due keys stay in the heap; every
-//! one of those calls first moves due keys to the FIFO, so what they observe is the same as with
-//! client-go's background loop.
+//! No task is spawned. Instead every operation that changes the queue (`add`, `add_after`, `get`,
+//! `try_get`, `done`, `shut_down`, `metrics`) first queues every delayed key due by now, in
+//! ready-time order, so the order of keys is the one client-go's background loop gives: a key
+//! that became due before an `add` is queued before it. `len` and `delayed_len` change nothing;
+//! they count due keys as if they had been moved.
 
 use std::fmt;
 use std::future::Future;
@@ -18,13 +21,14 @@ use std::pin::{pin, Pin};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
-use tokio::time::Sleep;
 
 use super::core::{Core, GetPoll, Wakeups};
 use super::metrics::{QueueConfig, WorkQueueMetrics};
 use super::mode::{Local, Mode, ThreadSafe};
+use crate::clock::ClockHandle;
 
 /// A workqueue with client-go semantics, generic over the key type and the sharing [`Mode`].
 ///
@@ -62,6 +66,8 @@ struct Inner<K, M: Mode> {
     items: Notify,
     /// Waiting `shut_down_with_drain` callers.
     drained: Notify,
+    /// The core's clock, also read outside the lock to arm a waiting getter's sleep.
+    clock: ClockHandle,
 }
 
 impl<K, M: Mode> Clone for GenericWorkQueue<K, M> {
@@ -96,24 +102,37 @@ impl<K: Hash + Eq + Clone, M: Mode> GenericWorkQueue<K, M> {
     }
 
     pub(crate) fn build(config: QueueConfig) -> Self {
+        let clock = config.clock.clone();
         Self {
             inner: M::new_ptr(Inner {
                 core: M::new_cell(Core::new(config)),
                 items: Notify::new(),
                 drained: Notify::new(),
+                clock,
             }),
         }
     }
 
     /// Queues `key` unless it is already queued. If it is being processed, it is queued again
-    /// when `done` is called for it. Ignored after shutdown.
+    /// when `done` is called for it. Ignored after shutdown. Delayed keys due by now are queued
+    /// first, as client-go's waiting loop queued them at their ready time.
     pub fn add(&self, key: K) {
         self.with(|core| core.add(key));
     }
 
-    /// Adds `key` once `delay` has passed on the tokio clock (client-go `AddAfter`). For a key
-    /// already waiting, the earlier ready time wins. A zero delay adds at once. Ignored after
-    /// shutdown. Counts as a retry in the metrics.
+    /// Adds `key` once `delay` has passed on the queue's clock (client-go `AddAfter`). For a
+    /// key already waiting, the earlier ready time wins (client-go's `knownEntries`). Ignored
+    /// after shutdown. Counts as a retry in the metrics, whatever the delay.
+    ///
+    /// A zero delay is [`add`](Self::add) at once, as client-go's `if duration <= 0 { q.Add(item) }`.
+    /// A [`Duration`] cannot be negative: a delay computed from a deadline that has already
+    /// passed (`deadline.saturating_duration_since(now)`) is zero, which is client-go's negative
+    /// case. Delays are capped at 30 years.
+    ///
+    /// Ordering: delayed keys are queued in ready-time order, before anything added after their
+    /// ready time. Keys with equal ready times are queued in the order of the `add_after` calls
+    /// that set those times (client-go's heap is not stable there, so its order is one of the
+    /// possible orders; this is the deterministic one).
     pub fn add_after(&self, key: K, delay: Duration) {
         self.with(|core| core.add_after(key, delay));
     }
@@ -137,14 +156,20 @@ impl<K: Hash + Eq + Clone, M: Mode> GenericWorkQueue<K, M> {
     }
 
     /// Marks `key` as no longer processing; if it was added meanwhile, it is queued again.
-    /// A key that is not being processed is ignored.
+    ///
+    /// For a key that is not being processed this is client-go's `Done`, exactly: if the key is
+    /// queued (dirty), it is queued a second time, so `len` counts it twice and two `get`s hand
+    /// it out, possibly to two workers at once; otherwise nothing happens. Call `done` only for
+    /// keys you got.
     pub fn done(&self, key: &K) {
         self.with(|core| core.done(key));
     }
 
-    /// Number of queued keys: not those being processed, not those waiting for a delay.
+    /// Number of queued keys (client-go `Len`): not those being processed, not those waiting
+    /// for a delay. Delayed keys due by now count if client-go's loop would have queued them
+    /// (not if they are already queued or being processed). Changes nothing.
     pub fn len(&self) -> usize {
-        self.with(Core::len)
+        self.with(|core| core.len())
     }
 
     /// Whether no key is queued (see [`len`](Self::len)).
@@ -157,7 +182,7 @@ impl<K: Hash + Eq + Clone, M: Mode> GenericWorkQueue<K, M> {
         self.with(|core| core.processing_len())
     }
 
-    /// Number of keys waiting for an `add_after` delay.
+    /// Number of keys waiting for an `add_after` delay that is not over yet.
     pub fn delayed_len(&self) -> usize {
         self.with(|core| core.delayed_len())
     }
@@ -168,17 +193,28 @@ impl<K: Hash + Eq + Clone, M: Mode> GenericWorkQueue<K, M> {
         self.with(|core| core.shut_down(false));
     }
 
-    /// Like [`shut_down`](Self::shut_down), then waits until no key is being processed
-    /// (client-go `ShutDownWithDrain`). A later `shut_down` ends the wait early.
-    pub async fn shut_down_with_drain(&self) {
+    /// Shuts down at once, like [`shut_down`](Self::shut_down), and returns a future that
+    /// completes when no key is being processed any more (client-go `ShutDownWithDrain`). A
+    /// later `shut_down` ends the wait early.
+    ///
+    /// The future owns a handle to the queue (it borrows nothing), so it can be spawned or
+    /// awaited from another task while workers finish: `tokio::spawn(queue.shut_down_with_drain())`.
+    /// For [`WorkQueue`] it is `Send`.
+    pub fn shut_down_with_drain(&self) -> impl Future<Output = ()> + 'static
+    where
+        K: 'static,
+    {
         self.with(|core| core.shut_down(true));
-        loop {
-            let mut notified = pin!(self.inner.drained.notified());
-            notified.as_mut().enable();
-            if self.with(|core| core.is_drained()) {
-                return;
+        let queue = self.clone();
+        async move {
+            loop {
+                let mut notified = pin!(queue.inner.drained.notified());
+                notified.as_mut().enable();
+                if queue.with(|core| core.is_drained()) {
+                    return;
+                }
+                notified.await;
             }
-            notified.await;
         }
     }
 
@@ -187,10 +223,12 @@ impl<K: Hash + Eq + Clone, M: Mode> GenericWorkQueue<K, M> {
         self.with(|core| core.is_shutting_down())
     }
 
-    /// A snapshot of the metrics at the current tokio time (see
-    /// [`WorkQueueMetrics`]); with the `metrics` feature it also refreshes the exported gauges.
+    /// A snapshot of the metrics at the current time of the queue's clock (see
+    /// [`WorkQueueMetrics`]), after queueing the delayed keys due by now (so `adds` and `depth`
+    /// count them, as client-go's loop would have); with the `metrics` feature it also
+    /// refreshes the exported gauges.
     pub fn metrics(&self) -> WorkQueueMetrics {
-        self.with(|core| core.metrics())
+        self.with(Core::metrics)
     }
 
     /// Heap bytes owned by the queue's bookkeeping (hash table, slots, FIFO, delay heap,
@@ -231,8 +269,8 @@ impl<K: Hash + Eq + Clone, M: Mode> GenericWorkQueue<K, M> {
 ///
 /// A hand-written future rather than an `async fn`, so that the common case, a key is queued,
 /// costs one locked pop and nothing else: the state a waiting getter needs (its [`Notified`]
-/// and, when a delayed key exists, a [`Sleep`] until it is due) is allocated only when the
-/// getter actually has to wait, which parks its task anyway.
+/// and, when a delayed key exists, a sleep on the queue's clock until it is due) is allocated
+/// only when the getter actually has to wait, which parks its task anyway.
 ///
 /// Waiting follows client-go's condition variable: enable the notification, then check under
 /// the lock and register as waiting; an add signals one registered getter. A wake-up, a
@@ -248,7 +286,7 @@ pub struct Get<'a, K: Hash + Eq + Clone, M: Mode> {
 struct Wait<'a> {
     notified: Pin<Box<Notified<'a>>>,
     /// Until the earliest delayed key is due, if any key is delayed.
-    sleep: Option<Pin<Box<Sleep>>>,
+    sleep: Option<BoxFuture<'static, ()>>,
 }
 
 impl<K: Hash + Eq + Clone, M: Mode> fmt::Debug for Get<'_, K, M> {
@@ -308,7 +346,7 @@ impl<'a, K: Hash + Eq + Clone, M: Mode> Get<'a, K, M> {
                     self.wait = Some(Wait {
                         notified,
                         sleep: next_ready
-                            .map(|deadline| Box::pin(tokio::time::sleep_until(deadline))),
+                            .map(|deadline| self.queue.inner.clock.sleep_until(deadline)),
                     });
                 }
             }
