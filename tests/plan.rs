@@ -61,7 +61,9 @@ fn two_writers(plan: FaultPlan) -> World {
             let api: Api<ConfigMap> = Api::namespaced(c, "default");
             api.create(&PostParams::default(), &cm(name, 0)).await?;
             for i in 1..10 {
-                let _ = api.replace(name, &PostParams::default(), &cm(name, i)).await;
+                let _ = api
+                    .replace(name, &PostParams::default(), &cm(name, i))
+                    .await;
             }
             Ok(())
         });
@@ -94,7 +96,10 @@ fn a_targeted_409_on_the_nth_matching_update_hits_exactly_that_request() {
             .any(|e| matches!(&e.kind, EventKind::Fault { text } if text.starts_with("plan ")));
         if n == 2 {
             assert_eq!(*code, 409, "the third update");
-            assert!(injected, "the plan's fault line is between request and answer");
+            assert!(
+                injected,
+                "the plan's fault line is between request and answer"
+            );
         } else {
             assert_eq!(*code, 200, "update #{}", n + 1);
             assert!(!injected);
@@ -114,15 +119,34 @@ fn a_targeted_409_on_the_nth_matching_update_hits_exactly_that_request() {
 
 #[test]
 fn a_host_crashes_right_after_its_nth_matching_write_and_restarts_later() {
-    let plan = FaultPlan::new().crash_after_write(
-        Selector::new()
-            .host("writer")
-            .verb("update")
-            .name("cm-0"),
+    // A host (clients cannot crash) that creates `cm-0` and updates it every 100 ms, starting
+    // over after a restart; the run ends after 5 s.
+    let mut w = common::world(22, &[0]);
+    let recorder = w.recorder.clone();
+    w.sim.host("writer", move || {
+        let recorder = recorder.clone();
+        async move {
+            let client = kubesim::transport::client("writer", Target::Replica(0), recorder);
+            let api: Api<ConfigMap> = Api::namespaced(client, "default");
+            let _ = api.create(&PostParams::default(), &cm("cm-0", 0)).await;
+            for i in 1.. {
+                let _ = api
+                    .replace("cm-0", &PostParams::default(), &cm("cm-0", i))
+                    .await;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Ok(())
+        }
+    });
+    w.sim.client("end", async {
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        Ok(())
+    });
+    w.set_fault_plan(FaultPlan::new().crash_after_write(
+        Selector::new().host("writer").verb("update").name("cm-0"),
         4,
         secs(1),
-    );
-    let mut w = two_writers(plan);
+    ));
     common::run(&mut w);
     let events = w.recorder.events();
     let crash = events
@@ -134,7 +158,11 @@ fn a_host_crashes_right_after_its_nth_matching_write_and_restarts_later() {
         .iter()
         .filter(|(req, _, verb, _)| verb == "update" && *req < crash)
         .collect();
-    assert_eq!(updates_before.len(), 4, "four updates, then the crash: {writer:?}");
+    assert_eq!(
+        updates_before.len(),
+        4,
+        "four updates, then the crash: {writer:?}"
+    );
     assert!(updates_before.iter().all(|(.., code)| *code == 200));
     let requests_after_crash_before_restart = events[crash..]
         .iter()
@@ -209,8 +237,8 @@ fn an_empty_plan_runs_without_the_seeds_faults() {
     let sc = scenario::find("replicagroup").expect("built-in");
     let drawn = run::run_with(&sc, 2, true, FaultProfile::Default);
     assert!(drawn.plan.as_ref().is_some_and(|p| p.fault_count() > 0));
-    let quiet = run::run_with_plan(&sc, 2, true, FaultProfile::Default, &FaultPlan::new())
-        .expect("fits");
+    let quiet =
+        run::run_with_plan(&sc, 2, true, FaultProfile::Default, &FaultPlan::new()).expect("fits");
     let faults = quiet
         .events
         .iter()
@@ -232,7 +260,10 @@ fn a_plan_naming_a_host_the_scenario_lacks_is_refused() {
     );
     let e = run::run_with_plan(&sc, 0, true, FaultProfile::Swarm, &plan).expect_err("refused");
     assert_eq!(e.field(), "timed[0].host", "{e}");
-    assert!(e.to_string().contains("controller-0"), "lists the hosts: {e}");
+    assert!(
+        e.to_string().contains("controller-0"),
+        "lists the hosts: {e}"
+    );
 }
 
 #[test]
@@ -250,7 +281,10 @@ fn shrinking_a_buggy_pitfall_keeps_fewer_faults_that_still_trip_its_oracle() {
     let again = run::run_with_plan(&sc, seed, true, FaultProfile::Swarm, &shrunk.plan)
         .expect("the shrunk plan fits");
     assert!(
-        again.violations.iter().any(|v| v.oracle == "no-stale-delete"),
+        again
+            .violations
+            .iter()
+            .any(|v| v.oracle == "no-stale-delete"),
         "{:?}",
         again.violations
     );
@@ -302,7 +336,12 @@ fn shrink_on_the_command_line_writes_a_plan_that_replays_the_violation() {
     let out = out.to_str().expect("utf-8 path");
     let o = kubesim(&["shrink", "ignore-conflict", "--seed", "0", "--out", out]);
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(stdout.contains("no-lost-update still trips"), "{stdout}");
     let replay = format!("replay: kubesim run ignore-conflict --seed 0 --plan {out}");
     assert!(stdout.contains(&replay), "{stdout}");
@@ -310,6 +349,58 @@ fn shrink_on_the_command_line_writes_a_plan_that_replays_the_violation() {
     assert_eq!(rerun.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&rerun.stdout).contains("VIOLATION no-lost-update"));
     let held = kubesim(&["shrink", "replicagroup", "--seed", "0"]);
-    assert_eq!(held.status.code(), Some(1), "a seed that holds has nothing to shrink");
+    assert_eq!(
+        held.status.code(),
+        Some(1),
+        "a seed that holds has nothing to shrink"
+    );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_reset_breaks_the_connection_and_a_delay_holds_the_answer() {
+    let mut w = common::world(23, &[0]);
+    common::client(&mut w, "reader", Target::Replica(0), |c| async move {
+        let api: Api<ConfigMap> = Api::namespaced(c, "default");
+        api.create(&PostParams::default(), &cm("x", 0)).await?;
+        let first = api.get("x").await;
+        assert!(
+            matches!(first, Err(kube::Error::HyperError(_) | kube::Error::Service(_))),
+            "a reset is a transport error, not an API status: {first:?}"
+        );
+        api.get("x").await?;
+        api.get("x").await?;
+        Ok(())
+    });
+    w.set_fault_plan(
+        FaultPlan::new()
+            .fail(Selector::new().verb("get").name("x"), Nth(1), Respond::Reset)
+            .delay(
+                Selector::new().verb("get").name("x"),
+                Nth(2),
+                std::time::Duration::from_secs(2),
+            ),
+    );
+    common::run(&mut w);
+    let events = w.recorder.events();
+    let gets: Vec<(usize, Option<usize>)> = events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| match &e.kind {
+            EventKind::Request { conn, verb, .. } if verb == "get" => {
+                let answer = events[i..].iter().position(|r| {
+                    r.host == e.host
+                        && matches!(&r.kind, EventKind::Response { conn: c, .. } if c == conn)
+                });
+                Some((i, answer.map(|a| a + i)))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(gets.len(), 3, "{gets:?}");
+    assert_eq!(gets[0].1, None, "the reset request is never answered");
+    let (req, resp) = (gets[1].0, gets[1].1.expect("answered"));
+    assert!(events[resp].time_us - events[req].time_us >= 2_000_000, "held 2 s");
+    let (req, resp) = (gets[2].0, gets[2].1.expect("answered"));
+    assert!(events[resp].time_us - events[req].time_us < 1_000_000, "served at once");
 }

@@ -402,9 +402,9 @@ impl World {
     /// shrinking), that plan is installed here instead.
     pub fn set_fault_plan(&mut self, plan: FaultPlan) {
         if let Some(over) = self.plan.pending_override.take() {
-            self.install_plan(over);
+            self.install_plan(over, true);
         } else if !self.plan.overridden {
-            self.install_plan(plan);
+            self.install_plan(plan, true);
         }
     }
 
@@ -422,7 +422,7 @@ impl World {
     /// the world: its hosts exist, its resources are served.
     pub fn install_fault_plan_override(&mut self) -> Result<(), PlanError> {
         if let Some(over) = self.plan.pending_override.take() {
-            self.install_plan(over);
+            self.install_plan(over, false);
         }
         self.check_fault_plan()
     }
@@ -455,7 +455,9 @@ impl World {
         out
     }
 
-    fn install_plan(&mut self, plan: FaultPlan) {
+    /// Installs `plan`; `in_setup`: the scenario's setup installs it, and a plan without a heal
+    /// time heals at its last timed fault (so the library drawer stays out).
+    fn install_plan(&mut self, plan: FaultPlan, in_setup: bool) {
         self.schedule.clear();
         for t in &plan.timed {
             self.insert_fault(t.at, t.action.clone());
@@ -488,8 +490,8 @@ impl World {
                 .record("sim", kubesim_model::EventKind::Fault { text });
             self.api_faults = (!api.is_none()).then(|| api.describe());
         }
-        self.plan.targeted = (!plan.targeted.is_empty())
-            .then(|| Arc::new(Armed::new(plan.targeted.clone())));
+        self.plan.targeted =
+            (!plan.targeted.is_empty()).then(|| Arc::new(Armed::new(plan.targeted.clone())));
         api.targeted = self
             .plan
             .targeted
@@ -498,7 +500,10 @@ impl World {
         self.cluster.set_replica_faults(api);
         self.plan.buggify = plan.buggify.clone();
         let last = plan.timed.last().map(|t| t.at).unwrap_or_default();
-        self.heal_at = Some(plan.heal_at.or(self.heal_at).unwrap_or(last));
+        self.heal_at = plan.heal_at.or(self.heal_at);
+        if in_setup && self.heal_at.is_none() {
+            self.heal_at = Some(last);
+        }
         self.plan.installed = Some(plan);
     }
 

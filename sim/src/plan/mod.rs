@@ -69,7 +69,11 @@ pub struct FaultPlan {
     pub seed: Option<u64>,
     /// When the faults heal: liveness oracles (`converges`) count their deadline from here.
     /// Absent: the scenario's own heal time.
-    #[serde(default, with = "time::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub heal_at: Option<Duration>,
     /// Faults applied at simulated times, in time order (stable for equal times).
     #[serde(default)]
@@ -150,7 +154,9 @@ impl TryFrom<TimedRepr> for Timed {
     fn try_from(r: TimedRepr) -> Result<Self, String> {
         let two = |[a, b]: [String; 2]| {
             if a == b {
-                Err(format!("hosts: a partition needs two different hosts, got {a:?} twice"))
+                Err(format!(
+                    "hosts: a partition needs two different hosts, got {a:?} twice"
+                ))
             } else {
                 Ok((a, b))
             }
@@ -372,7 +378,11 @@ impl PlanError {
 fn malformed<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> PlanError {
     let path = e.path().to_string();
     PlanError::Malformed {
-        field: if path == "." { "the top level".into() } else { path },
+        field: if path == "." {
+            "the top level".into()
+        } else {
+            path
+        },
         message: e.into_inner().to_string(),
     }
 }
@@ -413,7 +423,11 @@ impl FaultPlan {
     /// Crashes `selector`'s host (which must be set) right after its `nth` matching write is
     /// answered, and restarts it `restart_after` later.
     pub fn crash_after_write(self, selector: Selector, nth: u64, restart_after: Duration) -> Self {
-        self.targeted(selector, Nth(nth), Action::CrashAfterWrite { restart_after })
+        self.targeted(
+            selector,
+            Nth(nth),
+            Action::CrashAfterWrite { restart_after },
+        )
     }
 
     /// Adds a targeted fault.
@@ -594,7 +608,11 @@ impl FaultPlan {
 
     /// Checks the plan against a world: every host it names exists, and every resource it names
     /// is served.
-    pub fn check_world(&self, hosts: &BTreeSet<String>, resources: &[String]) -> Result<(), PlanError> {
+    pub fn check_world(
+        &self,
+        hosts: &BTreeSet<String>,
+        resources: &[String],
+    ) -> Result<(), PlanError> {
         let known = |field: String, h: &str| {
             if hosts.contains(h) {
                 Ok(())
@@ -652,7 +670,10 @@ impl FaultPlan {
     pub fn text(&self) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(api) = &self.api {
-            out.push(format!("0.000s fault {}", api.to_replica_faults(0).describe()));
+            out.push(format!(
+                "0.000s fault {}",
+                api.to_replica_faults(0).describe()
+            ));
         }
         out.extend(self.timed.iter().map(|t| {
             format!(
@@ -663,7 +684,11 @@ impl FaultPlan {
                 t.action.text()
             )
         }));
-        out.extend(self.targeted.iter().map(|t| format!("targeted {}", t.describe())));
+        out.extend(
+            self.targeted
+                .iter()
+                .map(|t| format!("targeted {}", t.describe())),
+        );
         if let Some(points) = &self.buggify {
             let list: Vec<&str> = points.iter().map(String::as_str).collect();
             out.push(format!("buggify [{}]", list.join(", ")));
@@ -715,7 +740,10 @@ mod tests {
                 }),
             })
             .fail(
-                Selector::new().host("controller-0").verb("update").resource("pods"),
+                Selector::new()
+                    .host("controller-0")
+                    .verb("update")
+                    .resource("pods"),
                 Nth(2),
                 Respond::Status(409),
             )
@@ -723,7 +751,11 @@ mod tests {
             .drop_requests(Selector::new().name("x").namespace("default"), Nth(1))
             .fail(Selector::new().verb("watch"), Nth(3), Respond::Status(410))
             .fail(Selector::new().status_subresource(), Nth(1), Respond::Reset)
-            .crash_after_write(Selector::new().host("controller-0").resource("pods"), 3, secs(2))
+            .crash_after_write(
+                Selector::new().host("controller-0").resource("pods"),
+                3,
+                secs(2),
+            )
             .buggify(["controller/src/x.rs:12"])
     }
 
@@ -764,18 +796,24 @@ mod tests {
     #[test]
     fn bad_plans_name_the_field_at_fault() {
         let e = err(r#"{"timed": [{"at": "1s", "fault": "explode", "host": "x"}]}"#);
-        assert_eq!(e.field(), "timed[0]", "{e}");
+        assert_eq!(e.field(), "timed[0].fault", "{e}");
         assert!(e.to_string().contains("explode"), "{e}");
         let e = err(r#"{"timed": [{"at": "soon", "fault": "crash", "host": "x"}]}"#);
         assert_eq!(e.field(), "timed[0]", "{e}");
-        let e = err(r#"{"targeted": [{"fault": "fail", "match": {"verb": "updat"}, "nth": 1, "status": 409}]}"#);
+        let e = err(
+            r#"{"targeted": [{"fault": "fail", "match": {"verb": "updat"}, "nth": 1, "status": 409}]}"#,
+        );
         assert_eq!(e.field(), "targeted[0].match.verb", "{e}");
-        let e = err(r#"{"targeted": [{"fault": "fail", "match": {"hots": "x"}, "nth": 1, "status": 409}]}"#);
+        let e = err(
+            r#"{"targeted": [{"fault": "fail", "match": {"hots": "x"}, "nth": 1, "status": 409}]}"#,
+        );
         assert_eq!(e.field(), "targeted[0].match.hots", "{e}");
         let e = err(r#"{"targeted": [{"fault": "fail", "match": {}, "nth": 1, "status": 418}]}"#);
         assert_eq!(e.field(), "targeted[0]", "{e}");
         assert!(e.to_string().contains("status: 418"), "{e}");
-        let e = err(r#"{"targeted": [{"fault": "fail", "match": {"verb": "get"}, "nth": 1, "status": 410}]}"#);
+        let e = err(
+            r#"{"targeted": [{"fault": "fail", "match": {"verb": "get"}, "nth": 1, "status": 410}]}"#,
+        );
         assert!(e.to_string().contains("watch or list"), "{e}");
         let e = err(r#"{"api": {"error_rate": 1.5}}"#);
         assert_eq!(e.field(), "api.error_rate", "{e}");
@@ -793,12 +831,21 @@ mod tests {
         let resources = vec!["pods".to_string(), "widgets.example.com".to_string()];
         assert!(sample().check_world(&hosts, &resources).is_ok());
         let plan = FaultPlan::new().at(secs(1), FaultAction::Crash("controller-9".into()));
-        let e = plan.check_world(&hosts, &resources).expect_err("unknown host");
+        let e = plan
+            .check_world(&hosts, &resources)
+            .expect_err("unknown host");
         assert_eq!(e.field(), "timed[0].host");
-        let plan = FaultPlan::new().fail(Selector::new().resource("gadgets"), Every, Respond::Reset);
-        let e = plan.check_world(&hosts, &resources).expect_err("unknown resource");
+        let plan =
+            FaultPlan::new().fail(Selector::new().resource("gadgets"), Every, Respond::Reset);
+        let e = plan
+            .check_world(&hosts, &resources)
+            .expect_err("unknown resource");
         assert_eq!(e.field(), "targeted[0].match.resource");
-        let plan = FaultPlan::new().fail(Selector::new().resource("widgets"), Every, Respond::Reset);
-        assert!(plan.check_world(&hosts, &resources).is_ok(), "a plural alone names a resource");
+        let plan =
+            FaultPlan::new().fail(Selector::new().resource("widgets"), Every, Respond::Reset);
+        assert!(
+            plan.check_world(&hosts, &resources).is_ok(),
+            "a plural alone names a resource"
+        );
     }
 }
