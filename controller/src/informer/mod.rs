@@ -1,7 +1,7 @@
 //! Informer: list, then watch from the list's resourceVersion, into an ordered store, calling a
 //! handler for every change (client-go's `tools/cache` reflector + shared informer).
 //!
-//! The loop is an explicit state machine ([`State`]):
+//! The loop is an explicit state machine (the private `State`):
 //! - `List`: list the resource (most recent); replace the store (objects that vanished are
 //!   handed to the handler as deletes); mark synced; go to `Watch` from the list's version.
 //! - `Watch`: watch from the last seen resourceVersion with bookmarks; apply each event to the
