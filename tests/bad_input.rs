@@ -257,7 +257,10 @@ fn run_with_plan_file(name: &str, plan: &str) -> (Option<i32>, String) {
         .output()
         .expect("the kubesim binary runs");
     let _ = std::fs::remove_file(&path);
-    (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -340,7 +343,10 @@ fn bad_fault_plans_exit_2_naming_the_field_at_fault() {
     for (what, plan, field, needle) in cases {
         let (code, stderr) = run_with_plan_file("plan.json", plan);
         assert_eq!(code, Some(2), "{what}: {stderr}");
-        assert!(stderr.contains(&format!("at {field}")), "{what}: names {field}: {stderr}");
+        assert!(
+            stderr.contains(&format!("at {field}")),
+            "{what}: names {field}: {stderr}"
+        );
         assert!(stderr.contains(needle), "{what}: {stderr}");
         assert!(!stderr.contains("panicked"), "{what}: {stderr}");
     }
@@ -349,7 +355,10 @@ fn bad_fault_plans_exit_2_naming_the_field_at_fault() {
         "timed:\n  - at: 3s\n    fault: crash\n    hots: controller-0\n",
     );
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("timed[0]") && stderr.contains("hots"), "{stderr}");
+    assert!(
+        stderr.contains("timed[0]") && stderr.contains("hots"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -365,7 +365,10 @@ fn a_reset_breaks_the_connection_and_a_delay_holds_the_answer() {
         api.create(&PostParams::default(), &cm("x", 0)).await?;
         let first = api.get("x").await;
         assert!(
-            matches!(first, Err(kube::Error::HyperError(_) | kube::Error::Service(_))),
+            matches!(
+                first,
+                Err(kube::Error::HyperError(_) | kube::Error::Service(_))
+            ),
             "a reset is a transport error, not an API status: {first:?}"
         );
         api.get("x").await?;
@@ -374,7 +377,11 @@ fn a_reset_breaks_the_connection_and_a_delay_holds_the_answer() {
     });
     w.set_fault_plan(
         FaultPlan::new()
-            .fail(Selector::new().verb("get").name("x"), Nth(1), Respond::Reset)
+            .fail(
+                Selector::new().verb("get").name("x"),
+                Nth(1),
+                Respond::Reset,
+            )
             .delay(
                 Selector::new().verb("get").name("x"),
                 Nth(2),
@@ -400,7 +407,13 @@ fn a_reset_breaks_the_connection_and_a_delay_holds_the_answer() {
     assert_eq!(gets.len(), 3, "{gets:?}");
     assert_eq!(gets[0].1, None, "the reset request is never answered");
     let (req, resp) = (gets[1].0, gets[1].1.expect("answered"));
-    assert!(events[resp].time_us - events[req].time_us >= 2_000_000, "held 2 s");
+    assert!(
+        events[resp].time_us - events[req].time_us >= 2_000_000,
+        "held 2 s"
+    );
     let (req, resp) = (gets[2].0, gets[2].1.expect("answered"));
-    assert!(events[resp].time_us - events[req].time_us < 1_000_000, "served at once");
+    assert!(
+        events[resp].time_us - events[req].time_us < 1_000_000,
+        "served at once"
+    );
 }

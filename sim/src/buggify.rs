@@ -152,12 +152,17 @@ mod tests {
     fn a_plan_decides_which_points_are_enabled_and_the_seed_how_they_fire() {
         let run = |only: Option<BTreeSet<String>>| {
             let a = activate_with(5, Recorder::new(), only);
-            let fires: Vec<(bool, bool)> = (0..400).map(|_| (fire("x.rs", 1), fire("y.rs", 2))).collect();
+            let fires: Vec<(bool, bool)> = (0..400)
+                .map(|_| (fire("x.rs", 1), fire("y.rs", 2)))
+                .collect();
             (fires, a.enabled_points())
         };
         let (seeded, enabled) = run(None);
         let (planned, planned_enabled) = run(Some(enabled.clone()));
-        assert_eq!(seeded, planned, "the seed's points, listed, fire the same way");
+        assert_eq!(
+            seeded, planned,
+            "the seed's points, listed, fire the same way"
+        );
         assert_eq!(enabled, planned_enabled);
         let (none, none_enabled) = run(Some(BTreeSet::new()));
         assert!(none.iter().all(|(a, b)| !a && !b) && none_enabled.is_empty());

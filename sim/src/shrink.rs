@@ -154,7 +154,11 @@ pub fn shrink(scenario: &Scenario, seed: u64, faults: FaultProfile) -> Result<Sh
 }
 
 /// [`shrink`] with options: a given oracle or plan, a run budget.
-pub fn shrink_with(scenario: &Scenario, seed: u64, opts: ShrinkOptions) -> Result<Shrunk, ShrinkError> {
+pub fn shrink_with(
+    scenario: &Scenario,
+    seed: u64,
+    opts: ShrinkOptions,
+) -> Result<Shrunk, ShrinkError> {
     let first = match &opts.plan {
         Some(plan) => run::run_with_plan(scenario, seed, true, opts.faults, plan)?,
         None => run::run_with(scenario, seed, true, opts.faults),
@@ -384,7 +388,8 @@ impl Units {
                     claimed[i] = true;
                     units.push(Unit::Timed(vec![i]));
                 }
-                FaultAction::Repair(..) | FaultAction::Restart(..) | FaultAction::HealApiFaults => {}
+                FaultAction::Repair(..) | FaultAction::Restart(..) | FaultAction::HealApiFaults => {
+                }
             }
         }
         let always = (0..plan.timed.len()).filter(|&i| !claimed[i]).collect();
@@ -520,8 +525,15 @@ mod tests {
         assert_eq!(units.plan(&(0..units.len()).collect::<Vec<_>>()), plan);
         let crash_only = units.plan(&[1]);
         let kinds: Vec<String> = crash_only.timed.iter().map(|t| t.action.text()).collect();
-        assert_eq!(kinds, ["c", "c", "x"], "the crash, its restart, and the lone restart");
-        assert!(crash_only.api.is_none(), "no rate left: no API faults, no heal of them");
+        assert_eq!(
+            kinds,
+            ["c", "c", "x"],
+            "the crash, its restart, and the lone restart"
+        );
+        assert!(
+            crash_only.api.is_none(),
+            "no rate left: no API faults, no heal of them"
+        );
         assert_eq!(crash_only.buggify, Some(BTreeSet::new()));
         let errors = units.plan(&[3]);
         let api = errors.api.expect("errors kept");

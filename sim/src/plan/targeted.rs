@@ -289,7 +289,8 @@ impl TargetedFault {
                         "status: {code} cannot be injected; expected 409, 410 (watch or list), 429, 500 or 504"
                     ));
                 }
-                let list_or_watch = matches!(self.selector.verb, Some(PlanVerb::Watch | PlanVerb::List));
+                let list_or_watch =
+                    matches!(self.selector.verb, Some(PlanVerb::Watch | PlanVerb::List));
                 if *code == 410 && !list_or_watch {
                     return Err("status: 410 Expired is answered to a watch or a list: set match.verb to watch or list".into());
                 }
@@ -335,14 +336,30 @@ struct Repr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     status: Option<u16>,
     /// `delay`: how long.
-    #[serde(default, with = "time::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     by: Option<Duration>,
     /// `crash-after-write`: how long the host stays down.
-    #[serde(default, with = "time::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     restart_after: Option<Duration>,
-    #[serde(default, with = "time::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     from: Option<Duration>,
-    #[serde(default, with = "time::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     until: Option<Duration>,
 }
 
@@ -373,7 +390,11 @@ impl TryFrom<Repr> for TargetedFault {
                 Ok(())
             }
         };
-        only("status", r.status.is_some() && r.fault != Kind::Fail, "fail")?;
+        only(
+            "status",
+            r.status.is_some() && r.fault != Kind::Fail,
+            "fail",
+        )?;
         only("by", r.by.is_some() && r.fault != Kind::Delay, "delay")?;
         only(
             "restart_after",
@@ -382,7 +403,8 @@ impl TryFrom<Repr> for TargetedFault {
         )?;
         let action = match r.fault {
             Kind::Fail => Action::Fail(Respond::Status(
-                r.status.ok_or("status: missing (409, 410, 429, 500 or 504)")?,
+                r.status
+                    .ok_or("status: missing (409, 410, 429, 500 or 504)")?,
             )),
             Kind::Reset => Action::Fail(Respond::Reset),
             Kind::Delay => Action::Delay(r.by.ok_or("by: missing (how long to delay)")?),
@@ -567,7 +589,9 @@ mod tests {
         assert!(armed.on_request("other", &update("d", "a"), t).is_none());
         let get = ApiRequest::new(Verb::Get, ResourceType::pod(), Some("d"), Some("a"));
         assert!(armed.on_request("c", &get, t).is_none());
-        let hit = armed.on_request("c", &update("d", "b"), t).expect("the second update");
+        let hit = armed
+            .on_request("c", &update("d", "b"), t)
+            .expect("the second update");
         assert_eq!(hit.action, Action::Fail(Respond::Status(409)));
         assert!(armed.on_request("c", &update("d", "c"), t).is_none());
     }
@@ -588,7 +612,10 @@ mod tests {
         armed.on_write("c", &update("d", "y"), t);
         assert!(armed.take_crashes().is_empty());
         armed.on_write("c", &update("d", "x"), t);
-        assert_eq!(armed.take_crashes(), vec![("c".to_string(), Duration::from_secs(1))]);
+        assert_eq!(
+            armed.take_crashes(),
+            vec![("c".to_string(), Duration::from_secs(1))]
+        );
         armed.on_write("c", &update("d", "x"), t);
         assert!(armed.take_crashes().is_empty(), "only once");
     }

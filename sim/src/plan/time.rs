@@ -20,7 +20,9 @@ pub fn format(d: Duration) -> String {
 pub fn parse(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     let bad = || {
-        format!("invalid duration {s:?}: expected seconds like \"10.990s\", or \"1500ms\" or \"250us\"")
+        format!(
+            "invalid duration {s:?}: expected seconds like \"10.990s\", or \"1500ms\" or \"250us\""
+        )
     };
     let (number, unit_us): (&str, u128) = if let Some(n) = t.strip_suffix("us") {
         (n, 1)
@@ -69,13 +71,17 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error
         Text(String),
     }
     let parsed = match Repr::deserialize(d).map_err(|_| {
-        serde::de::Error::custom("expected a duration like \"10.990s\", \"1500ms\" or a number of seconds")
+        serde::de::Error::custom(
+            "expected a duration like \"10.990s\", \"1500ms\" or a number of seconds",
+        )
     })? {
         Repr::Int(n) => Ok(Duration::from_secs(n)),
         Repr::Float(f) if f.is_finite() && f >= 0.0 => {
             Ok(Duration::from_micros((f * 1e6).round() as u64))
         }
-        Repr::Float(f) => Err(format!("invalid duration {f}: must be a non-negative number")),
+        Repr::Float(f) => Err(format!(
+            "invalid duration {f}: must be a non-negative number"
+        )),
         Repr::Text(t) => parse(&t),
     };
     parsed.map_err(serde::de::Error::custom)
@@ -106,7 +112,16 @@ mod tests {
 
     #[test]
     fn printed_times_parse_back_exactly() {
-        for us in [0, 1, 999, 1_000, 10_990_000, 10_990_250, 600_000_000, 123_456_789] {
+        for us in [
+            0,
+            1,
+            999,
+            1_000,
+            10_990_000,
+            10_990_250,
+            600_000_000,
+            123_456_789,
+        ] {
             let d = Duration::from_micros(us);
             assert_eq!(parse(&format(d)), Ok(d), "{}", format(d));
         }
@@ -119,7 +134,16 @@ mod tests {
         assert_eq!(parse("250us"), Ok(Duration::from_micros(250)));
         assert_eq!(parse("5"), Ok(Duration::from_secs(5)));
         assert_eq!(parse("0.25"), Ok(Duration::from_millis(250)));
-        for bad in ["", "s", "-1s", "1.2.3s", "5 min", "1e3", ".5s", "0.0000001s"] {
+        for bad in [
+            "",
+            "s",
+            "-1s",
+            "1.2.3s",
+            "5 min",
+            "1e3",
+            ".5s",
+            "0.0000001s",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
     }
