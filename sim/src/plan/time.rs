@@ -16,7 +16,7 @@ pub fn format(d: Duration) -> String {
     }
 }
 
-/// Parses a time as [`format`] prints it, or with an `ms`/`us` unit, or bare seconds.
+/// Parses a time as [`format()`] prints it, or with an `ms`/`us` unit, or bare seconds.
 pub fn parse(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     let bad = || {
@@ -92,7 +92,7 @@ pub mod option {
     use serde::{Deserializer, Serializer};
     use std::time::Duration;
 
-    /// Serializes `Some(d)` as [`super::format`] prints it.
+    /// Serializes `Some(d)` as [`super::format()`] prints it.
     pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
         match d {
             Some(d) => super::serialize(d, s),
