@@ -15,8 +15,10 @@
 //! runs, with the fix in the message.
 
 use crate::history;
+use crate::plan::FaultPlan;
 use crate::run::{self, RunReport};
 use crate::scenario::{self, Scenario};
+use crate::shrink;
 use crate::world::FaultProfile;
 use std::ops::Range;
 
@@ -37,7 +39,12 @@ pub struct Check {
     faults: FaultProfile,
     rerun_every: usize,
     caller: &'static std::panic::Location<'static>,
+    plan: Option<FaultPlan>,
+    shrink_runs: usize,
 }
+
+/// Candidate runs the failure report spends shrinking a failing seed's fault plan by default.
+pub const SHRINK_RUNS: usize = 64;
 
 /// Starts a check of `scenario` (default: seeds `0..100`, swarm faults, every
 /// [`RERUN_EVERY`]-th seed run twice).
@@ -49,6 +56,8 @@ pub fn check(scenario: Scenario) -> Check {
         faults: FaultProfile::Swarm,
         rerun_every: RERUN_EVERY,
         caller: std::panic::Location::caller(),
+        plan: None,
+        shrink_runs: SHRINK_RUNS,
     }
 }
 
@@ -62,6 +71,20 @@ impl Check {
     /// The fault profile.
     pub fn faults(mut self, faults: FaultProfile) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// Runs `plan`'s faults instead of drawing them, on every seed ([`FaultPlan`]: timed,
+    /// targeted, API rates, BUGGIFY points).
+    pub fn plan(mut self, plan: FaultPlan) -> Self {
+        self.plan = Some(plan);
+        self
+    }
+
+    /// Spends at most `runs` candidate runs shrinking a failing seed's fault plan for the
+    /// report (`0`: do not shrink). Default [`SHRINK_RUNS`].
+    pub fn shrink_runs(mut self, runs: usize) -> Self {
+        self.shrink_runs = runs;
         self
     }
 
@@ -86,7 +109,7 @@ impl Check {
         }
         let mut reports = Vec::new();
         for (i, seed) in seeds.into_iter().enumerate() {
-            let report = run::run_with(&self.scenario, seed, true, self.faults);
+            let report = self.run_one(seed);
             if pinned.is_some() {
                 print!("{}", history::to_text(&report.events));
             }
@@ -94,7 +117,7 @@ impl Check {
                 panic!("{}", self.describe(&report));
             }
             if self.rerun_every > 0 && i % self.rerun_every == 0 {
-                let again = run::run_with(&self.scenario, seed, true, self.faults);
+                let again = self.run_one(seed);
                 if let Some(d) = run::divergence(seed, &report, &again) {
                     panic!(
                         "kubesim: scenario {} is not deterministic: {d}\n{}",
@@ -108,6 +131,41 @@ impl Check {
             });
         }
         reports
+    }
+
+    /// One run of `seed`, with the plan if one is set (a plan that does not fit the scenario
+    /// fails the check with the field it names).
+    fn run_one(&self, seed: u64) -> RunReport {
+        match &self.plan {
+            None => run::run_with(&self.scenario, seed, true, self.faults),
+            Some(plan) => run::run_with_plan(&self.scenario, seed, true, self.faults, plan)
+                .unwrap_or_else(|e| panic!("kubesim: the fault plan does not fit: {e}")),
+        }
+    }
+
+    /// The shrunk fault plan of a failing seed, as the report shows it.
+    fn shrunk(&self, seed: u64) -> String {
+        if self.shrink_runs == 0 {
+            return String::new();
+        }
+        let opts = shrink::ShrinkOptions {
+            faults: self.faults,
+            plan: self.plan.clone(),
+            max_runs: self.shrink_runs,
+            ..shrink::ShrinkOptions::default()
+        };
+        match shrink::shrink_with(&self.scenario, seed, opts) {
+            Ok(s) => format!(
+                "shrunk fault plan ({} of {} faults kept, {} runs; save it and pass it to \
+                 `check(..).plan(FaultPlan::load(FILE)?)`, or for a built-in scenario `{}`):\n{}",
+                s.kept,
+                s.drawn,
+                s.runs,
+                s.replay_command("FILE"),
+                s.plan.to_json()
+            ),
+            Err(e) => format!("shrinking: {e}\n"),
+        }
     }
 
     /// The command that reruns only the calling test at `seed`.
@@ -145,6 +203,7 @@ impl Check {
         let tail = &report.events[report.events.len().saturating_sub(TAIL_LINES)..];
         out.push_str(&format!("last {} history lines:\n", tail.len()));
         out.push_str(&history::to_text(tail));
+        out.push_str(&self.shrunk(report.seed));
         out.push_str(&format!("replay: {}\n", self.replay_command(report.seed)));
         if scenario::find(report.scenario).is_some() {
             out.push_str(&format!(
@@ -210,6 +269,7 @@ mod tests {
             "a unit test replays with --lib: {msg}"
         );
         assert!(msg.contains("--include-ignored"), "{msg}");
+        assert!(msg.contains("shrunk fault plan"), "{msg}");
         assert!(msg.contains("kubesim replay split-brain --seed"), "{msg}");
     }
 

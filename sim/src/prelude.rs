@@ -9,6 +9,7 @@ pub use crate::determinism::isolated;
 pub use crate::history::Recorder;
 pub use crate::kit::{insist, Host, Objects, Shutdown, SimRng, Workload};
 pub use crate::oracle::Violation;
+pub use crate::plan::{Every, FaultPlan, Nth, Respond, Selector};
 pub use crate::scenario::{default_check, Expectation, Scenario, DEFAULT_HEAL_AT};
 pub use crate::sweep::Sweep;
 pub use crate::transport::Target;
