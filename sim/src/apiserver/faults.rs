@@ -42,8 +42,9 @@ impl PartialEq for Targets {
     }
 }
 
-/// 409 Conflicts injected on the updates and patches of one resource during a window of the
-/// run, at a high rate: a one-shot conflict on the write that matters, made likely.
+/// 409 Conflicts injected on the conditional updates and patches (those carrying a
+/// `resourceVersion`) of one resource during a window of the run, at a high rate: a one-shot
+/// conflict on the write that matters, made likely.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConflictWindow {
     /// The resource aimed at, as storage keys name it (`pods`, `widgets.example.com`).
@@ -145,10 +146,16 @@ impl Injector {
             .random_bool(rate)
     }
 
-    /// An error to answer a `verb` request on `resource` with, if one is injected.
-    pub fn error_for(&self, verb: Verb, resource: &str) -> Option<ApiError> {
+    /// An error to answer a `verb` request on `resource` with, if one is injected. `conditional`:
+    /// the write carries a `resourceVersion` (only those can meet a 409 Conflict from the
+    /// conflict window, as only those can on a real API server).
+    pub fn error_for(&self, verb: Verb, resource: &str, conditional: bool) -> Option<ApiError> {
         if !self.draw(self.config.error_rate) {
-            return self.window_conflict(verb, resource);
+            return if conditional {
+                self.window_conflict(verb, resource)
+            } else {
+                None
+            };
         }
         let write = matches!(
             verb,
@@ -245,7 +252,7 @@ mod tests {
     fn nothing_is_injected_by_default_and_rates_of_one_always_inject() {
         let quiet = Injector::new(ReplicaFaults::default(), 0, Arc::default());
         assert!(
-            quiet.error_for(Verb::Create, "pods").is_none()
+            quiet.error_for(Verb::Create, "pods", false).is_none()
                 && quiet.delay().is_none()
                 && !quiet.drop_watch()
         );
@@ -263,7 +270,7 @@ mod tests {
             Arc::default(),
         );
         for _ in 0..20 {
-            let e = loud.error_for(Verb::Get, "pods").expect("always");
+            let e = loud.error_for(Verb::Get, "pods", false).expect("always");
             assert!(
                 [429, 500, 504].contains(&e.code()),
                 "reads never get an injected 409"
@@ -281,9 +288,9 @@ mod tests {
             ..ReplicaFaults::default()
         };
         let i = Injector::new(cfg, 0, healed.clone());
-        assert!(i.error_for(Verb::Get, "pods").is_some());
+        assert!(i.error_for(Verb::Get, "pods", false).is_some());
         healed.store(true, Ordering::Relaxed);
-        assert!(i.error_for(Verb::Get, "pods").is_none());
+        assert!(i.error_for(Verb::Get, "pods", false).is_none());
     }
 
     #[test]
@@ -296,7 +303,7 @@ mod tests {
         let draws = |idx| {
             let i = Injector::new(cfg.clone(), idx, Arc::default());
             (0..50)
-                .map(|_| i.error_for(Verb::Update, "pods").map(|e| e.code()))
+                .map(|_| i.error_for(Verb::Update, "pods", true).map(|e| e.code()))
                 .collect::<Vec<_>>()
         };
         assert_eq!(draws(0), draws(0));

@@ -12,8 +12,9 @@
 //! - etcd compactions (1-3);
 //! - injected API errors (429, 500, 504, 409 on writes; 1-10% of requests), slow responses
 //!   (1-10%, up to 3 s), watch stream drops (1-20% of batches);
-//! - a conflict window: 2 to 12 s in which 30-80% of the updates and patches of one resource
-//!   (a custom resource of the scenario, or pods) get a 409, in the second half of the fault
+//! - a conflict window: 2 to 12 s in which 60-100% of the conditional updates and patches
+//!   (those carrying a `resourceVersion`) of one resource (a custom resource of the scenario, or
+//!   pods) get a 409, in the second half of the fault
 //!   phase, where a controller's last writes of a change usually fall: a swallowed 409 on the
 //!   write that matters becomes likely instead of rare.
 //!
@@ -123,7 +124,7 @@ fn draw(world: &mut World, controllers: &[&str], heal_at: Duration) {
             resource,
             from,
             until,
-            rate: rng.random_range(0.3..0.8),
+            rate: rng.random_range(0.6..1.0),
         });
     }
     if !api.is_none() {
