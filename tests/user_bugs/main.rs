@@ -2,8 +2,10 @@
 //! own controller in an own crate: only kubesim's public kit (`kubesim::prelude`,
 //! `kubesim::kit`), `kubesim_controller`, kube, k8s-openapi and kube-runtime.
 //!
-//! The controller under test is [`site`]: a `Site` custom resource (an app label and a replica
-//! count) whose controller keeps `replicas` Pods and a status. Each module is one ordinary
+//! The controller under test is [`site`]: a `Site` custom resource (an app label, a replica
+//! count and an image) whose controller keeps `replicas` Pods of that image and a status, under
+//! the library's default faults (healed at 40 s), a workload that scales sites and changes
+//! their image through the fault phase, and a user who deletes one Pod at 50 s. Each module is one ordinary
 //! mistake in it, as a buggy scenario and its fixed twin, and two tests: the buggy one is caught
 //! by the named oracle within its first few seeds, the fixed one holds.
 //!
@@ -11,7 +13,7 @@
 //! |---|---|---|
 //! | [`status_every_reconcile`] | a `lastReconciled` timestamp written to status on every reconcile | `quiescence` |
 //! | [`requeue_zero`] | kube-runtime `Action::requeue(Duration::ZERO)` on success | `no-hot-loop` |
-//! | [`swallowed_conflict`] | a 409 on the status write returns `Ok` without a requeue | `converges` |
+//! | [`swallowed_conflict`] | a 409 on a conditional write (status, Pod image) returns `Ok` without a requeue | `converges` |
 //! | [`label_fight`] | children selected and named by an app label only: two parents fight | `quiescence` |
 //! | [`workers_before_leadership`] | the controller started beside leader election, not under it | `single-writer` |
 //! | [`detached_watch`] | a readiness watch per reconcile on a detached `tokio::spawn` task | `no-leaked-streams` |

@@ -154,7 +154,10 @@ pub fn workload() -> Workload<Site> {
                 )
             } else {
                 let image = format!("web:{}", rng.random_range(1..=9));
-                (json!({ "spec": { "image": image } }), format!("image={image}"))
+                (
+                    json!({ "spec": { "image": image } }),
+                    format!("image={image}"),
+                )
             }
         },
         delete_at: Some(3),
@@ -551,6 +554,9 @@ fn add_pod_deleter(world: &mut World) {
         }
         let name = names[host.rng().random_range(0..names.len())].clone();
         let dp = DeleteParams::default();
-        insist(&host, &format!("delete pod {name}"), || pods.delete(&name, &dp)).await;
+        insist(&host, &format!("delete pod {name}"), || {
+            pods.delete(&name, &dp)
+        })
+        .await;
     });
 }
