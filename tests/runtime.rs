@@ -364,3 +364,50 @@ fn losing_leadership_cancels_in_flight_reconciles_with_reason_leadership_lost() 
     });
     common::run(&mut w);
 }
+
+#[test]
+fn the_store_handed_out_before_run_is_the_cache_the_controller_fills() {
+    kubesim::isolated(|| {
+        let mut w = common::world(5, &[0]);
+        let recorder = w.recorder.clone();
+        let seen = Arc::new(AtomicU32::new(0));
+        let seen_out = seen.clone();
+        common::client(
+            &mut w,
+            "controller",
+            Target::Replica(0),
+            move |c| async move {
+                let api: Api<ConfigMap> = Api::namespaced(c.clone(), "default");
+                api.create(&PostParams::default(), &cm("a")).await?;
+                let controller = Controller::new(api, ControllerConfig::default())
+                    .observer(HostObserver::shared(recorder, "controller"));
+                // A mapper or a reconcile reads the primary cache through this handle.
+                let store = controller.store();
+                let stop = Context::background();
+                let stopper = stop.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    stopper.cancel(CancelReason::Shutdown);
+                });
+                let reconcile = move |o: Arc<ConfigMap>, _ctx: Context, seen: Arc<AtomicU32>| {
+                    let cached = store.get(&kubesim_controller::ObjectRef::of(o.as_ref()));
+                    async move {
+                        if cached.is_some_and(|c| c.name_any() == "a") {
+                            seen.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok::<_, std::convert::Infallible>(Action::await_change())
+                    }
+                };
+                controller
+                    .run(reconcile, |_, _, _| Action::requeue(), seen_out, stop)
+                    .await;
+                Ok(())
+            },
+        );
+        common::run(&mut w);
+        assert!(
+            seen.load(Ordering::Relaxed) >= 1,
+            "the reconcile found its object in the store handed out by Controller::store"
+        );
+    });
+}

@@ -7,12 +7,13 @@
 pub use crate::check::check;
 pub use crate::determinism::isolated;
 pub use crate::history::Recorder;
+pub use crate::kit::CONVERGES;
 pub use crate::kit::{insist, Host, Objects, Shutdown, SimRng, Workload};
-pub use crate::oracle::Violation;
+pub use crate::oracle::{Violation, CHECKER_ERROR, NO_LEAKED_STREAMS, NO_WRITE_FIGHT, QUIESCENCE};
 pub use crate::plan::{Every, FaultPlan, Nth, Respond, Selector};
 pub use crate::scenario::{default_check, Expectation, Scenario, DEFAULT_HEAL_AT};
 pub use crate::sweep::Sweep;
 pub use crate::transport::Target;
 pub use crate::world::{FaultAction, FaultProfile, World, WorldConfig};
-pub use kubesim_model::HistoryEvent;
+pub use kubesim_model::{EventKind, HistoryEvent};
 pub use rand::{Rng, SeedableRng};

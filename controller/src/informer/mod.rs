@@ -129,6 +129,13 @@ where
         self.store.clone()
     }
 
+    /// Fills `store` instead of a store of its own (a cache handed out before the informer was
+    /// built, as [`crate::Controller::store`] does).
+    pub fn with_store(mut self, store: Store<K>) -> Self {
+        self.store = store;
+        self
+    }
+
     /// Follows whether the first list has completed (client-go's `HasSynced`).
     pub fn synced(&self) -> tokio::sync::watch::Receiver<bool> {
         self.synced.subscribe()

@@ -203,7 +203,7 @@ where
             secondaries,
             limiter,
             tasks,
-            store: _,
+            store: handed_out,
         } = self;
         let name = config.name.clone();
         observer.record(EventKind::Runtime {
@@ -229,7 +229,8 @@ where
             config.informer.clone(),
             Box::new(rand_chacha::ChaCha8Rng::seed_from_u64(config.seed)),
             observer.clone(),
-        );
+        )
+        .with_store(handed_out);
         let store = primary.store();
         synced.push(primary.synced());
         {
