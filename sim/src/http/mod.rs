@@ -170,9 +170,10 @@ where
     // The seeded injections are drawn whatever the plan hit, so their sequence stays the seed's.
     let conditional = matches!(request.verb, Verb::Update | Verb::Patch)
         && body_resource_version(request.body.as_ref()).is_some();
-    let injected = replica
-        .faults
-        .error_for(request.verb, &request.resource.short_name(), conditional);
+    let injected =
+        replica
+            .faults
+            .error_for(request.verb, &request.resource.short_name(), conditional);
     let result = match (planned, injected) {
         (Some(e), _) => Err(e),
         (None, Some(e)) => {
