@@ -131,7 +131,7 @@ async fn a_waiting_get_is_woken_by_an_add() {
         let queue = queue.clone();
         async move { (queue.get().await, Instant::now()) }
     });
-    let start = Instant::now();
+    let start = Instant::now(); // det-ok: tokio::time::Instant under start_paused, simulated
     sleep(Duration::from_secs(5)).await;
     queue.add("late");
     let (key, at) = getter.await.unwrap();
@@ -209,7 +209,7 @@ async fn shut_down_with_drain_waits_until_processing_keys_are_done() {
             queue.done(&key);
         }
     });
-    let start = Instant::now();
+    let start = Instant::now(); // det-ok: tokio::time::Instant under start_paused, simulated
     queue.shut_down_with_drain().await;
     assert_eq!(start.elapsed(), Duration::from_secs(3));
     assert_eq!(queue.processing_len(), 0);
@@ -219,7 +219,7 @@ async fn shut_down_with_drain_waits_until_processing_keys_are_done() {
 #[tokio::test(start_paused = true)]
 async fn shut_down_with_drain_returns_at_once_when_nothing_is_processing() {
     let queue: WorkQueue<u8> = WorkQueue::new();
-    let start = Instant::now();
+    let start = Instant::now(); // det-ok: tokio::time::Instant under start_paused, simulated
     queue.shut_down_with_drain().await;
     assert_eq!(start.elapsed(), Duration::ZERO);
 }
@@ -293,7 +293,7 @@ async fn shut_down_with_drain_can_be_spawned_while_workers_finish_their_keys() {
         .collect();
     tokio::task::yield_now().await;
     assert_eq!(queue.processing_len(), 2);
-    let start = Instant::now();
+    let start = Instant::now(); // det-ok: tokio::time::Instant under start_paused, simulated
     let drain = tokio::spawn(queue.shut_down_with_drain());
     assert!(
         queue.is_shutting_down(),

@@ -641,15 +641,7 @@ impl World {
                 continue;
             }
             let (host, _, restart_after) = self.crash_after_writes.remove(i);
-            self.sim.crash(host.as_str());
-            self.recorder.record(
-                "sim",
-                kubesim_model::EventKind::Crash {
-                    target: host.clone(),
-                },
-            );
-            let restart = self.sim.elapsed() + restart_after;
-            self.insert_fault(restart, FaultAction::Restart(host));
+            self.crash_and_restart_later(host, restart_after);
         }
         let due = self
             .plan
@@ -658,19 +650,23 @@ impl World {
             .map(|a| a.take_crashes())
             .unwrap_or_default();
         for (host, restart_after) in due {
-            if !self.sim.is_host_running(host.as_str()) {
-                continue;
+            if self.sim.is_host_running(host.as_str()) {
+                self.crash_and_restart_later(host, restart_after);
             }
-            self.sim.crash(host.as_str());
-            self.recorder.record(
-                "sim",
-                kubesim_model::EventKind::Crash {
-                    target: host.clone(),
-                },
-            );
-            let restart = self.sim.elapsed() + restart_after;
-            self.insert_fault(restart, FaultAction::Restart(host));
         }
+    }
+
+    /// Crashes `host` now, records it, and schedules its restart `restart_after` later.
+    fn crash_and_restart_later(&mut self, host: String, restart_after: Duration) {
+        self.sim.crash(host.as_str());
+        self.recorder.record(
+            "sim",
+            kubesim_model::EventKind::Crash {
+                target: host.clone(),
+            },
+        );
+        let restart = self.sim.elapsed() + restart_after;
+        self.insert_fault(restart, FaultAction::Restart(host));
     }
 
     /// Steps the simulation until every client host has finished, applying scheduled faults

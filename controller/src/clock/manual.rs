@@ -51,8 +51,7 @@ impl Default for ManualClock {
 impl ManualClock {
     /// A clock reading tokio's current instant, with wall time counted from the Unix epoch.
     pub fn new() -> Self {
-        // det-ok: tokio::time::Instant, only the starting reading
-        Self::starting_at(Instant::now(), Timestamp::UNIX_EPOCH)
+        Self::starting_at(Instant::now(), Timestamp::UNIX_EPOCH) // det-ok: tokio::time::Instant (simulated under turmoil, paused in tests)
     }
 
     /// A clock reading `start`, whose wall time reads `start_wall` at that moment.

@@ -4,8 +4,12 @@
 use kubesim_model::ResourceType;
 use serde_json::Value;
 
-/// The verb of a request, as the apiserver's request info names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// The verb of a request, as the apiserver's request info names it (serialized in lower case,
+/// as histories and fault plans spell it).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Verb {
     /// GET of one object.
     Get,
@@ -38,6 +42,27 @@ impl Verb {
             Self::Delete => "delete",
             Self::DeleteCollection => "deletecollection",
         }
+    }
+
+    /// The verb spelled `s` in lower case, as [`Verb::as_str`] writes it.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Get,
+            Self::List,
+            Self::Watch,
+            Self::Create,
+            Self::Update,
+            Self::Patch,
+            Self::Delete,
+            Self::DeleteCollection,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+
+    /// Whether the verb writes (create, update, patch, delete, deletecollection).
+    pub fn is_write(self) -> bool {
+        !matches!(self, Self::Get | Self::List | Self::Watch)
     }
 }
 

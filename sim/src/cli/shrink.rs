@@ -57,9 +57,8 @@ pub fn shrink(a: ShrinkArgs) -> u8 {
         plan,
         max_runs: a.max_runs.max(2),
     };
-    // det-ok: wall time of the whole shrink, for the report; no simulation reads it.
     #[allow(clippy::disallowed_methods, clippy::disallowed_types)]
-    let started = std::time::Instant::now();
+    let started = std::time::Instant::now(); // det-ok: wall time of the whole shrink for the report, read by no simulation
     let shrunk = match shrink::shrink_with(&sc, a.seed, opts) {
         Ok(s) => s,
         Err(e @ ShrinkError::Plan(_)) => {

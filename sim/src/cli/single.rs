@@ -54,6 +54,20 @@ fn load_plan(a: &PlanArgs, scenario: &str, seed: u64) -> Result<Option<FaultPlan
 }
 
 /// One run, with the plan when given; a plan that does not fit the world is a usage error.
+/// The scenario `name`, the plan of `plan_args` and the first run of `seed`: what `run` and
+/// `replay` begin with; an `Err` is a usage error.
+fn start(
+    name: &str,
+    plan_args: &PlanArgs,
+    seed: u64,
+    faults: FaultProfile,
+) -> Result<(Scenario, Option<FaultPlan>, RunReport), String> {
+    let sc = scenario(name)?;
+    let plan = load_plan(plan_args, sc.name, seed)?;
+    let report = run_one(&sc, seed, faults, plan.as_ref())?;
+    Ok((sc, plan, report))
+}
+
 fn run_one(
     sc: &Scenario,
     seed: u64,
@@ -210,22 +224,8 @@ fn verdict_text(
 
 /// `kubesim run`.
 pub fn run(a: RunArgs) -> u8 {
-    let sc = match scenario(&a.scenario) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let plan = match load_plan(&a.plan, sc.name, a.seed) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let report = match run_one(&sc, a.seed, a.faults, plan.as_ref()) {
-        Ok(r) => r,
+    let (sc, plan, report) = match start(&a.scenario, &a.plan, a.seed, a.faults) {
+        Ok(started) => started,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_USAGE;
@@ -273,22 +273,8 @@ pub fn run(a: RunArgs) -> u8 {
 
 /// `kubesim replay`.
 pub fn replay(a: ReplayArgs) -> u8 {
-    let sc = match scenario(&a.scenario) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let plan = match load_plan(&a.plan, sc.name, a.seed) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let report = match run_one(&sc, a.seed, a.faults, plan.as_ref()) {
-        Ok(r) => r,
+    let (_, _, report) = match start(&a.scenario, &a.plan, a.seed, a.faults) {
+        Ok(started) => started,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_USAGE;

@@ -57,6 +57,17 @@ pub fn no_leaked_streams(
     end_us: Option<u64>,
     budget: Leaks,
 ) -> Vec<Violation> {
+    no_leaked_streams_in(history, None, end_us, budget)
+}
+
+/// [`no_leaked_streams`] with the history's attribution, when already made (the library shares
+/// one); otherwise it is made only if a host shut down.
+pub(crate) fn no_leaked_streams_in<'a>(
+    history: &'a [HistoryEvent],
+    given: Option<&Peers<'a>>,
+    end_us: Option<u64>,
+    budget: Leaks,
+) -> Vec<Violation> {
     let last = history.iter().map(|e| e.time_us).max().unwrap_or(0);
     let run_end = end_us.unwrap_or(0).max(last);
     let harness: Vec<u64> = history
@@ -103,7 +114,10 @@ pub fn no_leaked_streams(
         if judge >= lifetime_end {
             continue;
         }
-        let peers = peers.get_or_insert_with(|| Peers::of(history));
+        let peers: &Peers<'a> = match given {
+            Some(p) => p,
+            None => peers.get_or_insert_with(|| Peers::of(history)),
+        };
         let mut leaked: Vec<String> = Vec::new();
         for s in peers.streams.values() {
             if s.client != Some(host) || s.open.time_us >= lifetime_end {
@@ -183,18 +197,7 @@ pub fn no_leaked_streams(
 mod tests {
     use super::*;
 
-    fn at(events: Vec<(u64, &str, EventKind)>) -> Vec<HistoryEvent> {
-        events
-            .into_iter()
-            .enumerate()
-            .map(|(i, (ms, host, kind))| HistoryEvent {
-                id: i as u64,
-                time_us: ms * 1_000,
-                host: host.into(),
-                kind,
-            })
-            .collect()
-    }
+    use crate::oracle::testutil::at;
 
     fn watch(
         ms: u64,

@@ -516,14 +516,23 @@ pub struct Library {
 impl Library {
     /// Runs every library oracle over `history`, each guarded.
     pub fn check(&self, history: &[HistoryEvent]) -> Vec<Violation> {
-        let mut out = guarded(QUIESCENCE, history, || {
-            quiescence(history, self.end_us, self.quiescence)
+        // One attribution of connections, requests and commits serves every library oracle.
+        let mut peers = None;
+        let mut out = guarded("peers", history, || {
+            peers = Some(peers::Peers::of(history));
+            Vec::new()
         });
+        let Some(peers) = peers else {
+            return out;
+        };
+        out.extend(guarded(QUIESCENCE, history, || {
+            quiescence::quiescence_in(history, &peers, self.end_us, self.quiescence)
+        }));
         out.extend(guarded(NO_LEAKED_STREAMS, history, || {
-            no_leaked_streams(history, self.end_us, self.leaks)
+            leaks::no_leaked_streams_in(history, Some(&peers), self.end_us, self.leaks)
         }));
         out.extend(guarded(NO_WRITE_FIGHT, history, || {
-            no_write_fight(history, self.ownership)
+            ownership::no_write_fight_in(&peers, self.ownership)
         }));
         out
     }

@@ -19,8 +19,8 @@
 
 use super::peers::Peers;
 use super::Violation;
-use kubesim_model::{EventKind, HistoryEvent};
-use std::collections::{BTreeMap, BTreeSet};
+use kubesim_model::HistoryEvent;
+use std::collections::BTreeMap;
 
 /// The oracle's name.
 pub const NO_WRITE_FIGHT: &str = "no-write-fight";
@@ -52,12 +52,12 @@ struct Turn<'a> {
 
 /// No two hosts take turns writing one object part, as the module doc says.
 pub fn no_write_fight(history: &[HistoryEvent], budget: Ownership) -> Vec<Violation> {
-    let peers = Peers::of(history);
-    let reconcilers: BTreeSet<&str> = history
-        .iter()
-        .filter(|e| matches!(e.kind, EventKind::ReconcileBegin { .. }))
-        .map(|e| e.host.as_str())
-        .collect();
+    no_write_fight_in(&Peers::of(history), budget)
+}
+
+/// [`no_write_fight`] over a history's attribution already made (the library shares one).
+pub(crate) fn no_write_fight_in(peers: &Peers<'_>, budget: Ownership) -> Vec<Violation> {
+    let reconcilers = &peers.reconcilers;
     let mut turns: BTreeMap<(&str, Option<&str>), Vec<Turn<'_>>> = BTreeMap::new();
     for w in &peers.writes {
         if budget.exempt.iter().any(|p| w.key.starts_with(p)) {
@@ -117,7 +117,7 @@ pub fn no_write_fight(history: &[HistoryEvent], budget: Ownership) -> Vec<Violat
 mod tests {
     use super::*;
     use crate::oracle::testutil::history;
-    use kubesim_model::WatchEventType;
+    use kubesim_model::{EventKind, WatchEventType};
 
     fn conn(c: u64, peer: &str) -> (&'static str, EventKind) {
         let peer = peer.into();

@@ -20,7 +20,7 @@
 //! attributed, nor is anything on a connection whose `conn-open` is not in the history.
 
 use kubesim_model::{EventKind, HistoryEvent};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A connection: the replica that accepted it and its number there.
 pub type Conn<'a> = (&'a str, u64);
@@ -69,6 +69,8 @@ pub struct Peers<'a> {
     pub streams: BTreeMap<u64, Stream<'a>>,
     /// Times (µs) at which each replica crashed or restarted: every connection it had ended.
     pub replica_down: BTreeMap<&'a str, Vec<u64>>,
+    /// Hosts that reconcile (a `reconcile-begin` line): controllers, as opposed to workloads.
+    pub reconcilers: BTreeSet<&'a str>,
 }
 
 impl<'a> Peers<'a> {
@@ -184,6 +186,9 @@ impl<'a> Peers<'a> {
                         .entry(target.as_str())
                         .or_default()
                         .push(e.time_us);
+                }
+                EventKind::ReconcileBegin { .. } => {
+                    out.reconcilers.insert(e.host.as_str());
                 }
                 _ => {}
             }

@@ -80,8 +80,16 @@ pub fn quiet_window(
     end_us: Option<u64>,
     q: Quiescence,
 ) -> Option<(u64, u64)> {
-    let reconcilers = reconcilers(history);
-    let peers = Peers::of(history);
+    window_in(history, &Peers::of(history), end_us, q)
+}
+
+/// [`quiet_window`] with the history's attribution already made.
+fn window_in(
+    history: &[HistoryEvent],
+    peers: &Peers<'_>,
+    end_us: Option<u64>,
+    q: Quiescence,
+) -> Option<(u64, u64)> {
     let harness = history
         .iter()
         .filter(|e| e.host == HARNESS_HOST)
@@ -101,7 +109,7 @@ pub fn quiet_window(
     let workload = peers
         .writes
         .iter()
-        .filter(|w| !reconcilers.contains(w.writer))
+        .filter(|w| !peers.reconcilers.contains(w.writer))
         .map(|w| w.commit.time_us)
         .max()
         .unwrap_or(0);
@@ -109,14 +117,6 @@ pub fn quiet_window(
     let end = end_us.unwrap_or(0).max(last);
     let start = harness.max(workload).saturating_add(q.settle_us);
     (end >= start && end - start >= q.window_min_us.max(1)).then_some((start, end))
-}
-
-fn reconcilers(history: &[HistoryEvent]) -> BTreeSet<&str> {
-    history
-        .iter()
-        .filter(|e| matches!(e.kind, EventKind::ReconcileBegin { .. }))
-        .map(|e| e.host.as_str())
-        .collect()
 }
 
 /// Which quarter of `[start, end]` time `t` falls in (0 to 3).
@@ -161,13 +161,22 @@ impl<'a> Seen<'a> {
 /// Writes and reconciles die down in the quiet window, as the module doc says; `end_us` is the
 /// run's simulated end when known.
 pub fn quiescence(history: &[HistoryEvent], end_us: Option<u64>, q: Quiescence) -> Vec<Violation> {
-    let Some(window) = quiet_window(history, end_us, q) else {
+    quiescence_in(history, &Peers::of(history), end_us, q)
+}
+
+/// [`quiescence()`] with the history's attribution already made (the library shares one).
+pub(crate) fn quiescence_in(
+    history: &[HistoryEvent],
+    peers: &Peers<'_>,
+    end_us: Option<u64>,
+    q: Quiescence,
+) -> Vec<Violation> {
+    let Some(window) = window_in(history, peers, end_us, q) else {
         return Vec::new();
     };
     let (start, end) = window;
     let in_window = |e: &HistoryEvent| e.time_us >= start && e.time_us <= end;
-    let reconcilers = reconcilers(history);
-    let peers = Peers::of(history);
+    let reconcilers = &peers.reconcilers;
     let mut out = Vec::new();
 
     let mut writes: BTreeMap<&str, Seen<'_>> = BTreeMap::new();
@@ -240,19 +249,7 @@ mod tests {
     use super::*;
     use kubesim_model::WatchEventType;
 
-    /// Builds a history from `(time in ms, host, event)`.
-    fn at(events: Vec<(u64, &str, EventKind)>) -> Vec<HistoryEvent> {
-        events
-            .into_iter()
-            .enumerate()
-            .map(|(i, (ms, host, kind))| HistoryEvent {
-                id: i as u64,
-                time_us: ms * 1_000,
-                host: host.into(),
-                kind,
-            })
-            .collect()
-    }
+    use crate::oracle::testutil::at;
 
     fn conn(c: u64, peer: &str) -> EventKind {
         EventKind::ConnOpen {

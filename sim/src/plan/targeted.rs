@@ -23,7 +23,7 @@ pub struct Selector {
     pub host: Option<String>,
     /// The verb: get, list, watch, create, update, patch, delete, deletecollection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verb: Option<PlanVerb>,
+    pub verb: Option<Verb>,
     /// The resource as histories name it (`pods`, `widgets.example.com`), or its plural alone
     /// (`widgets`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,56 +37,6 @@ pub struct Selector {
     /// The subresource: only `status` exists in kubesim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subresource: Option<Subresource>,
-}
-
-/// A request verb as plans spell it (lower case, as histories print it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[allow(missing_docs)]
-pub enum PlanVerb {
-    Get,
-    List,
-    Watch,
-    Create,
-    Update,
-    Patch,
-    Delete,
-    Deletecollection,
-}
-
-impl PlanVerb {
-    fn matches(self, verb: Verb) -> bool {
-        let v = match self {
-            Self::Get => Verb::Get,
-            Self::List => Verb::List,
-            Self::Watch => Verb::Watch,
-            Self::Create => Verb::Create,
-            Self::Update => Verb::Update,
-            Self::Patch => Verb::Patch,
-            Self::Delete => Verb::Delete,
-            Self::Deletecollection => Verb::DeleteCollection,
-        };
-        v == verb
-    }
-
-    /// Whether the verb writes (create, update, patch, delete, deletecollection).
-    pub fn is_write(self) -> bool {
-        !matches!(self, Self::Get | Self::List | Self::Watch)
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "get" => Self::Get,
-            "list" => Self::List,
-            "watch" => Self::Watch,
-            "create" => Self::Create,
-            "update" => Self::Update,
-            "patch" => Self::Patch,
-            "delete" => Self::Delete,
-            "deletecollection" => Self::Deletecollection,
-            _ => return None,
-        })
-    }
 }
 
 /// A subresource a selector can name.
@@ -115,7 +65,7 @@ impl Selector {
     /// # Panics
     /// On any other verb (a bug in the caller's test, not input).
     pub fn verb(mut self, verb: &str) -> Self {
-        self.verb = Some(PlanVerb::parse(verb).unwrap_or_else(|| {
+        self.verb = Some(Verb::parse(verb).unwrap_or_else(|| {
             panic!("unknown verb {verb:?}: expected get, list, watch, create, update, patch, delete or deletecollection")
         }));
         self
@@ -152,7 +102,7 @@ impl Selector {
             short == r || request.resource.plural == r
         });
         self.host.as_deref().is_none_or(|h| h == peer)
-            && self.verb.is_none_or(|v| v.matches(request.verb))
+            && self.verb.is_none_or(|v| v == request.verb)
             && resource_ok
             && self
                 .namespace
@@ -289,8 +239,7 @@ impl TargetedFault {
                         "status: {code} cannot be injected; expected 409, 410 (watch or list), 429, 500 or 504"
                     ));
                 }
-                let list_or_watch =
-                    matches!(self.selector.verb, Some(PlanVerb::Watch | PlanVerb::List));
+                let list_or_watch = matches!(self.selector.verb, Some(Verb::Watch | Verb::List));
                 if *code == 410 && !list_or_watch {
                     return Err("status: 410 Expired is answered to a watch or a list: set match.verb to watch or list".into());
                 }
