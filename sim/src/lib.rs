@@ -24,6 +24,7 @@
 //! - [`single_writer`]: the leader election oracle: no write by a replica that does not hold the lease.
 //! - [`plan`]: fault plans as data (JSON/YAML): timed, API-rate, targeted and BUGGIFY faults.
 //! - [`run`]: running one seed, and the determinism self-check.
+//! - [`serve`]: a run stopped at one event, served on a real port for kubectl.
 //! - [`sweep`]: many seeds of a scenario on many threads (`explore`, tests over hundreds of seeds).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -44,6 +45,7 @@ pub mod oracle;
 pub mod plan;
 pub mod run;
 pub mod scenario;
+pub mod serve;
 pub mod shrink;
 pub mod single_writer;
 pub mod sweep;

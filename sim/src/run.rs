@@ -72,15 +72,24 @@ pub fn run_with_plan(
     crate::determinism::isolated(|| run_here(scenario, seed, keep_history, faults, Some(plan)))
 }
 
-/// [`run_with`] on the calling thread, which must not have run a world or used std's hash keys.
-fn run_here(
+/// A scenario's world for a seed, set up and ready to run.
+pub(crate) enum Prepared {
+    /// The world, its setup done and its faults drawn or installed.
+    Ready(Box<World>),
+    /// The world could not be built: the report carries the `run-completes` violation.
+    Unbuildable(RunReport),
+}
+
+/// Builds `scenario`'s world for `seed` on the calling thread (which must not have run a world
+/// or used std's hash keys), runs its setup and installs its faults: the profile's drawn ones,
+/// or `plan`'s instead. A plan that does not fit the world is an error.
+pub(crate) fn prepare(
     scenario: &Scenario,
     seed: u64,
-    keep_history: bool,
+    recorder: &Recorder,
     faults: FaultProfile,
     plan: Option<&FaultPlan>,
-) -> Result<RunReport, PlanError> {
-    let recorder = Recorder::with_retention(keep_history);
+) -> Result<Prepared, PlanError> {
     // The scenario's config draws come first from their own stream, so adding a host never
     // shifts the world settings of a seed.
     let mut config_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6b75_6265_7369_6d00);
@@ -88,7 +97,7 @@ fn run_here(
     let mut world = match World::try_new(seed, config, recorder.clone()) {
         Ok(world) => world,
         Err(e) => {
-            return Ok(RunReport {
+            return Ok(Prepared::Unbuildable(RunReport {
                 scenario: scenario.name,
                 seed,
                 hash: 0,
@@ -103,7 +112,7 @@ fn run_here(
                 sim_time_us: 0,
                 faults: Vec::new(),
                 plan: None,
-            })
+            }))
         }
     };
     world.faults = faults;
@@ -119,6 +128,22 @@ fn run_here(
     if plan.is_some() {
         world.install_fault_plan_override()?;
     }
+    Ok(Prepared::Ready(Box::new(world)))
+}
+
+/// [`run_with`] on the calling thread, which must not have run a world or used std's hash keys.
+fn run_here(
+    scenario: &Scenario,
+    seed: u64,
+    keep_history: bool,
+    faults: FaultProfile,
+    plan: Option<&FaultPlan>,
+) -> Result<RunReport, PlanError> {
+    let recorder = Recorder::with_retention(keep_history);
+    let mut world = match prepare(scenario, seed, &recorder, faults, plan)? {
+        Prepared::Ready(world) => world,
+        Prepared::Unbuildable(report) => return Ok(report),
+    };
     let plan_text = world.fault_plan();
     let result = world.run();
     let sim_time_us = world.sim.elapsed().as_micros() as u64;

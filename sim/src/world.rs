@@ -197,6 +197,8 @@ pub struct World {
     /// The fault plan state: an override waiting to be installed, the plan installed, targeted
     /// faults armed, BUGGIFY points chosen, and what the run started with.
     plan: PlanState,
+    /// Stop the run after the step that records this history event ([`World::stop_after_event`]).
+    stop_after: Option<u64>,
 }
 
 /// What the world knows of fault plans ([`crate::plan`]).
@@ -278,6 +280,7 @@ impl World {
             api_faults: None,
             convergence: None,
             plan: PlanState::default(),
+            stop_after: None,
         };
         let lag_max_us = config.cache_lag_max.as_micros() as u64;
         for i in 0..config.replicas {
@@ -669,6 +672,12 @@ impl World {
         self.insert_fault(restart, FaultAction::Restart(host));
     }
 
+    /// Ends [`World::run`] after the step in which history event `id` is recorded (the world is
+    /// then left as that step left it), for looking at the cluster at that moment.
+    pub fn stop_after_event(&mut self, id: u64) {
+        self.stop_after = Some(id);
+    }
+
     /// Steps the simulation until every client host has finished, applying scheduled faults
     /// between steps. A host error, or running past the configured duration, is an `Err` with
     /// turmoil's message.
@@ -712,6 +721,9 @@ impl World {
             }
             match step {
                 Ok(true) => return Ok(()),
+                Ok(false) if self.stop_after.is_some_and(|id| self.recorder.len() > id) => {
+                    return Ok(())
+                }
                 Ok(false) => {}
                 Err(e) => return Err(e.to_string()),
             }

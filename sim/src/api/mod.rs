@@ -214,6 +214,12 @@ impl ApiState {
         self.store.log_since(after)
     }
 
+    /// Undoes every write after revision `rev`: storage as it was when `rev` was committed
+    /// (`kubesim replay --until`). 410 Expired when `rev` is compacted.
+    pub fn rewind(&mut self, rev: u64) -> Result<(), ApiError> {
+        self.store.rewind(rev)
+    }
+
     /// Every commit since the previous call, oldest first (for the history recorder).
     pub fn take_commits(&mut self) -> Vec<LogEntry> {
         self.store.take_commits()

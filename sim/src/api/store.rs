@@ -138,6 +138,36 @@ impl Store {
         Ok(self.log.range(start..).cloned().collect())
     }
 
+    /// Undoes every commit after `rev`, as if storage had stopped there (the log keeps the
+    /// commits up to `rev`, so watches can still resume from them). 410 Expired when `rev` is
+    /// compacted; a `rev` at or past the current revision changes nothing.
+    pub(crate) fn rewind(&mut self, rev: u64) -> Result<(), ApiError> {
+        if rev < self.compacted {
+            return Err(ApiError::too_old_resource_version(rev, self.compacted));
+        }
+        while self.log.back().is_some_and(|e| e.rev > rev) {
+            let entry = self.log.pop_back().expect("invariant: checked non-empty");
+            match (entry.kind, entry.prev) {
+                (WatchEventType::Added, _) => {
+                    self.objects.remove(&entry.key);
+                }
+                (_, Some(prev)) => {
+                    self.objects.insert(entry.key, prev);
+                }
+                (_, None) => panic!("invariant: a MODIFIED or DELETED entry has a prev object"),
+            }
+        }
+        self.revision = self
+            .revision
+            .min(rev.max(self.compacted).max(REVISION_INITIAL));
+        self.commits_pending.retain(|e| e.rev <= rev);
+        assert!(
+            self.log.back().is_none_or(|e| e.rev <= self.revision),
+            "invariant: the log ends at the revision"
+        );
+        Ok(())
+    }
+
     pub(crate) fn take_commits(&mut self) -> Vec<LogEntry> {
         std::mem::take(&mut self.commits_pending)
     }
@@ -223,5 +253,26 @@ mod tests {
         assert!(s.snapshot("configmaps", 1).expect("kept").is_empty());
         s.compact(4);
         assert!(s.snapshot("configmaps", 3).is_none());
+    }
+
+    #[test]
+    fn a_rewind_restores_the_objects_and_the_revision_of_an_earlier_commit() {
+        let mut s = Store::new(0);
+        s.commit(WatchEventType::Added, &key("a"), json!({"v": 1})); // 2
+        s.commit(WatchEventType::Added, &key("b"), json!({"v": 1})); // 3
+        s.commit(WatchEventType::Modified, &key("a"), json!({"v": 2})); // 4
+        s.commit(WatchEventType::Deleted, &key("b"), json!({"v": 1})); // 5
+        s.rewind(3).expect("not compacted");
+        assert_eq!(s.revision(), 3);
+        assert_eq!(s.get(&key("a")).expect("a")["v"], 1);
+        assert_eq!(
+            s.get(&key("b")).expect("b back")["metadata"]["resourceVersion"],
+            "3"
+        );
+        assert_eq!(s.log_since(1).expect("kept").len(), 2);
+        let next = s.commit(WatchEventType::Modified, &key("a"), json!({"v": 3}));
+        assert_eq!(next["metadata"]["resourceVersion"], "4");
+        s.compact(4);
+        assert_eq!(s.rewind(2).expect_err("compacted").code(), 410);
     }
 }

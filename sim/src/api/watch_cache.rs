@@ -83,6 +83,32 @@ impl WatchCache {
         cache
     }
 
+    /// A cache that has been following storage: at storage's revision, with the last
+    /// `capacity` commits still in the log buffered, so watches resume from before now (the
+    /// stopped run `kubesim replay --until ID --serve` serves).
+    pub fn warm(state: &ApiState, capacity: usize) -> Self {
+        let mut cache = Self::new(state, capacity);
+        let from = state
+            .revision()
+            .saturating_sub(capacity as u64)
+            .max(state.compacted())
+            .max(super::store::REVISION_INITIAL);
+        let mut objects = BTreeMap::new();
+        for t in state.types() {
+            objects.extend(
+                state
+                    .store()
+                    .snapshot(&t.short_name(), from)
+                    .unwrap_or_default(),
+            );
+        }
+        cache.objects = objects;
+        cache.revision = from;
+        cache.list_revision = from;
+        cache.advance(state, state.revision());
+        cache
+    }
+
     fn reload(&mut self, state: &ApiState) {
         self.objects = state
             .store()

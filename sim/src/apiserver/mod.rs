@@ -183,6 +183,16 @@ impl Cluster {
         out
     }
 
+    /// Undoes every write after revision `rev` (see [`ApiState::rewind`]) and tells the
+    /// followers. For a stopped run only: watch caches that already saw a later revision are
+    /// not rewound.
+    pub fn rewind(&self, rev: u64) -> Result<(), kubesim_model::ApiError> {
+        let mut st = self.state();
+        st.rewind(rev)?;
+        self.revision.send_replace(st.revision());
+        Ok(())
+    }
+
     /// Compacts storage up to `rev` (etcd compaction), recorded as a history event.
     pub fn compact(&self, host: &str, rev: u64) {
         let mut st = self.state();

@@ -24,6 +24,8 @@ pub struct Replica {
     cache_revision: tokio::sync::watch::Sender<u64>,
     /// What this replica injects.
     pub faults: Injector,
+    /// The simulated time a replica outside the simulation reads ([`standalone`]).
+    frozen_at: Option<Duration>,
 }
 
 impl Replica {
@@ -32,10 +34,39 @@ impl Replica {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The replica's now: simulated time, or the moment a stopped run stopped.
+    pub fn now(&self) -> Duration {
+        self.frozen_at.unwrap_or_else(crate::clock::sim_now)
+    }
+
     /// Follows the cache's revision.
     pub fn subscribe_cache(&self) -> tokio::sync::watch::Receiver<u64> {
         self.cache_revision.subscribe()
     }
+}
+
+/// A replica outside the simulation, serving `cluster` as it stands (the run has stopped): no
+/// faults, a warm watch cache, and the pump that lets it follow writes made to it. Spawn the
+/// pump (the returned future) on the same `LocalSet` as the connections. Its clock stays at
+/// `now` (the simulated moment the run stopped): new objects are created then, ages count to it.
+pub fn standalone(
+    cluster: Arc<Cluster>,
+    now: Duration,
+) -> (Arc<Replica>, impl std::future::Future<Output = ()>) {
+    cluster.set_replica_faults(super::faults::ReplicaFaults::default());
+    cluster.heal_replica_faults();
+    let cache = WatchCache::warm(&cluster.state(), cluster.config.watch_cache_capacity);
+    let (cache_revision, _) = tokio::sync::watch::channel(cache.revision());
+    let replica = Arc::new(Replica {
+        name: host_name(0),
+        faults: cluster.injector(0),
+        cluster,
+        cache: Mutex::new(cache),
+        cache_revision,
+        frozen_at: Some(now),
+    });
+    let pump = pump(replica.clone(), Duration::ZERO);
+    (replica, pump)
 }
 
 /// Host name of replica `index`.
@@ -62,6 +93,7 @@ pub async fn run(cluster: Arc<Cluster>, name: String, lag: Duration) -> turmoil:
         cluster,
         cache: Mutex::new(cache),
         cache_revision,
+        frozen_at: None,
     });
     // Host tasks go on the LocalSet: its single task list drops in a fixed order on a crash,
     // while tokio::spawn tasks are sharded by a process-global task id (see transport.rs).

@@ -2,6 +2,7 @@
 
 mod explore;
 mod seeds;
+mod serve;
 mod shrink;
 mod single;
 
@@ -31,7 +32,8 @@ enum Command {
     Run(single::RunArgs),
     /// Sweep many seeds of one or all scenarios and print a table.
     Explore(explore::ExploreArgs),
-    /// Rerun one seed with its full history (optionally only up to an event id).
+    /// Rerun one seed with its full history (optionally only up to an event id, and serve the
+    /// cluster at that event for kubectl with --serve).
     Replay(single::ReplayArgs),
     /// Shrink a failing seed's fault plan to the faults that still trip the same oracle.
     Shrink(shrink::ShrinkArgs),

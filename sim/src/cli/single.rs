@@ -9,6 +9,7 @@ use kubesim::plan::FaultPlan;
 use kubesim::run::{self, RunReport};
 use kubesim::scenario::Scenario;
 use kubesim::world::FaultProfile;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The fault plan flags `run` and `replay` share.
@@ -31,7 +32,11 @@ impl PlanArgs {
 }
 
 /// Loads `--plan`, with a note when it was drawn for another scenario or seed.
-fn load_plan(a: &PlanArgs, scenario: &str, seed: u64) -> Result<Option<FaultPlan>, String> {
+pub(super) fn load_plan(
+    a: &PlanArgs,
+    scenario: &str,
+    seed: u64,
+) -> Result<Option<FaultPlan>, String> {
     let Some(path) = &a.plan else {
         return Ok(None);
     };
@@ -126,21 +131,28 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// Scenario name (see `kubesim list`).
-    scenario: String,
+    pub(super) scenario: String,
     /// The seed to replay (decimal or 0x hex).
     #[arg(long, value_parser = parse_seed)]
-    seed: u64,
+    pub(super) seed: u64,
     /// Fault profile of the run being replayed.
     #[arg(long, default_value = "swarm")]
-    faults: FaultProfile,
+    pub(super) faults: FaultProfile,
     /// Print every history line (default: the last 40 lines and the verdict).
     #[arg(long)]
-    trace: bool,
-    /// Stop printing after the event with this id.
+    pub(super) trace: bool,
+    /// Stop printing after the event with this id (with --serve: stop the run there).
     #[arg(long, value_name = "ID")]
-    until: Option<u64>,
+    pub(super) until: Option<u64>,
+    /// Serve the API server's state at --until's event (or at the end) on ADDR (for example
+    /// 127.0.0.1:8001; port 0 picks a free one) for kubectl, until interrupted.
+    #[arg(long, value_name = "ADDR")]
+    pub(super) serve: Option<SocketAddr>,
+    /// With --serve: where to write the kubeconfig (default: in the temp directory).
+    #[arg(long, value_name = "FILE", requires = "serve")]
+    pub(super) kubeconfig: Option<PathBuf>,
     #[command(flatten)]
-    plan: PlanArgs,
+    pub(super) plan: PlanArgs,
 }
 
 /// The one-line command that reruns a seed of a built-in scenario.
@@ -273,6 +285,9 @@ pub fn run(a: RunArgs) -> u8 {
 
 /// `kubesim replay`.
 pub fn replay(a: ReplayArgs) -> u8 {
+    if let Some(addr) = a.serve {
+        return super::serve::serve(&a, addr);
+    }
     let (_, _, report) = match start(&a.scenario, &a.plan, a.seed, a.faults) {
         Ok(started) => started,
         Err(e) => {

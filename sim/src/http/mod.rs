@@ -7,10 +7,14 @@
 //! - [`query`]: query parameters.
 //! - [`body`]: response bodies.
 //! - [`watch`]: watch streams.
+//! - [`discovery`]: `/api`, `/apis`, group versions and `/version`, for kubectl.
+//! - [`table`]: `Table` answers for clients that ask for server-side printing (kubectl get).
 
 pub mod body;
+pub mod discovery;
 pub mod query;
 pub mod route;
+pub mod table;
 pub mod watch;
 
 use crate::api::{ApiRequest, DeleteOptions, PatchType, Verb};
@@ -50,6 +54,19 @@ where
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let raw_query = req.uri().query().unwrap_or("").to_string();
+    // Discovery is read from the registry and not recorded: it is not a resource request.
+    if method == Method::GET {
+        let doc = discovery::document(&replica.cluster.state(), &path);
+        if let Some(doc) = doc {
+            return body::json(200, &doc);
+        }
+    }
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -210,6 +227,9 @@ where
         },
     );
     match result {
+        Ok(v) if matches!(request.verb, Verb::Get | Verb::List) && table::wanted(&accept) => {
+            body::json(code, &table::convert(&request.resource, &v, replica.now()))
+        }
         Ok(v) => body::json(code, &v),
         Err(e) => body::error(&e),
     }
@@ -251,7 +271,7 @@ fn serve(replica: &Replica, request: &ApiRequest) -> Result<Arc<Value>, ApiError
     if request.verb == Verb::List && request.list.resource_version.as_deref() == Some("0") {
         return replica.cache().list(request).map(Arc::new);
     }
-    let now = clock::rfc3339(clock::sim_now());
+    let now = clock::rfc3339(replica.now());
     let mut st = replica.cluster.state();
     let result = st.apply(request, &now);
     replica.cluster.publish_commits(&mut st, &replica.name);
