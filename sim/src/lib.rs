@@ -20,6 +20,7 @@
 //!   workload), the same the built-ins use; [`prelude`] brings what a scenario needs.
 //! - [`observe`]: the controller runtime's events into the history.
 //! - [`oracle`]: properties checked over a finished history.
+//! - [`picture`]: a history as one self-contained HTML page (lanes per host, filters, details).
 //! - [`shrink`]: delta debugging of a failing seed's fault plan down to the faults that matter.
 //! - [`single_writer`]: the leader election oracle: no write by a replica that does not hold the lease.
 //! - [`plan`]: fault plans as data (JSON/YAML): timed, API-rate, targeted and BUGGIFY faults.
@@ -42,6 +43,7 @@ pub mod kit;
 pub mod kube_runtime;
 pub mod observe;
 pub mod oracle;
+pub mod picture;
 pub mod plan;
 pub mod run;
 pub mod scenario;
