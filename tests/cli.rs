@@ -102,3 +102,53 @@ fn shards_split_a_sweep_without_overlap() {
         .expect("a row");
     assert!(row.contains(" 2 "), "shard 1/2 of 4 seeds runs 2: {row}");
 }
+
+#[test]
+fn replay_html_writes_one_self_contained_page_with_the_violation_event_and_an_unwritable_path_is_exit_2(
+) {
+    let dir = std::env::temp_dir().join(format!("kubesim-cli-html-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let page = dir.join("run.html");
+    let o = kubesim(&[
+        "replay",
+        "intermediate-state",
+        "--seed",
+        "0",
+        "--html",
+        page.to_str().expect("UTF-8 path"),
+    ]);
+    assert_eq!(code(&o), 1, "the seed is caught");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let event = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("VIOLATION converges at "))
+        .and_then(|l| l.split("(event #").nth(1))
+        .and_then(|l| l.split(')').next())
+        .and_then(|id| id.parse::<u64>().ok())
+        .expect("the verdict names the violation's event");
+    let html = std::fs::read_to_string(&page).expect("the page was written");
+    assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..40]);
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "nothing is fetched from the network"
+    );
+    assert!(html.contains("intermediate-state seed 0"));
+    assert!(
+        html.contains(&format!(
+            "\"oracle\":\"converges\",\"time_us\":90010000,\"event_id\":{event},"
+        )),
+        "the page marks the violation at its event"
+    );
+
+    let o = kubesim(&[
+        "replay",
+        "intermediate-state",
+        "--seed",
+        "0",
+        "--html",
+        "/nonexistent-dir/x.html",
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot write the HTML picture"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -120,6 +120,10 @@ pub struct RunArgs {
     /// Print the history as JSON Lines instead of text.
     #[arg(long)]
     json: bool,
+    /// Also write the history as one self-contained HTML page (lanes per host, filters,
+    /// the violation selected) to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Run the seed twice and fail (exit 1) if the histories differ, naming the first differing line.
     #[arg(long)]
     check_determinism: bool,
@@ -151,6 +155,10 @@ pub struct ReplayArgs {
     /// With --serve: where to write the kubeconfig (default: in the temp directory).
     #[arg(long, value_name = "FILE", requires = "serve")]
     pub(super) kubeconfig: Option<PathBuf>,
+    /// Also write the history as one self-contained HTML page (lanes per host, filters,
+    /// the violation selected) to FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "serve")]
+    pub(super) html: Option<PathBuf>,
     #[command(flatten)]
     pub(super) plan: PlanArgs,
 }
@@ -179,6 +187,16 @@ pub fn replay_command_with(
             p.display()
         ),
     }
+}
+
+/// Writes the HTML picture of `report` to `path` (`--html`).
+fn write_html(path: &Path, report: &RunReport) -> Result<(), String> {
+    let title = format!("{} seed {}", report.scenario, report.seed);
+    let page = kubesim::picture::render(&title, &report.events, &report.violations);
+    std::fs::write(path, page)
+        .map_err(|e| format!("cannot write the HTML picture to {}: {e}", path.display()))?;
+    eprintln!("wrote the history picture to {}", path.display());
+    Ok(())
 }
 
 /// Prints the verdict (to stderr when stdout carries the plan); returns the exit code.
@@ -273,6 +291,12 @@ pub fn run(a: RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     }
+    if let Some(path) = &a.html {
+        if let Err(e) = write_html(path, &report) {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    }
     if a.check_determinism {
         if a.plan.to_stdout() {
             eprintln!("determinism: two runs, identical histories");
@@ -298,6 +322,12 @@ pub fn replay(a: ReplayArgs) -> u8 {
     if let Err(e) = print_plan(&a.plan, &report) {
         eprintln!("error: {e}");
         return EXIT_USAGE;
+    }
+    if let Some(path) = &a.html {
+        if let Err(e) = write_html(path, &report) {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
     }
     if a.plan.to_stdout() {
         return verdict(&report, a.faults, &a.plan);
