@@ -206,6 +206,117 @@ fn a_failing_pitfall_seed_shows_its_lanes_and_selects_the_violation_event() {
     );
 }
 
+/// Drives the page as a person would, after its first render, and writes what it saw on
+/// `<body>` as `data-t-*`: filtering on `KEY`, hiding the last lane, clicking the first row,
+/// the down arrow, a wheel zoom on the lanes and scrolling the list to its end.
+const DRIVE: &str = r##"
+<script>
+(function () {
+  const b = document.body, $ = (id) => document.getElementById(id);
+  const put = (k, v) => b.setAttribute("data-t-" + k, String(v));
+  const rows = () => Array.from(document.querySelectorAll("#list-rows .row"));
+  const steps = [
+    () => { const k = $("key"); k.value = "KEY"; k.dispatchEvent(new Event("input")); },
+    () => {
+      put("key-shown", b.getAttribute("data-shown"));
+      put("key-rows", rows().length);
+      put("key-rows-match", rows().every((r) => r.textContent.indexOf("KEY") >= 0));
+      const k = $("key"); k.value = ""; k.dispatchEvent(new Event("input"));
+    },
+    () => {
+      put("cleared-shown", b.getAttribute("data-shown"));
+      const boxes = document.querySelectorAll("#hosts input[type=checkbox]");
+      const last = boxes[boxes.length - 1];
+      last.checked = false;
+      last.dispatchEvent(new Event("change"));
+      put("lanes-hidden", b.getAttribute("data-lanes"));
+      put("labels-hidden", document.querySelectorAll(".lane-label").length);
+      last.checked = true;
+      last.dispatchEvent(new Event("change"));
+    },
+    () => {
+      const top = $("list").getBoundingClientRect().top;
+      const first = rows().find((r) => r.getBoundingClientRect().top >= top);
+      const text = first.textContent;
+      first.click();
+      put("clicked-row", text.slice(1, text.indexOf(" ")));
+      put("clicked", b.getAttribute("data-selected-event"));
+      put("details", $("details").querySelector(".line").textContent === text);
+      document.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowDown", bubbles: true }));
+      put("after-down", b.getAttribute("data-selected-event"));
+      $("canvas").dispatchEvent(new WheelEvent("wheel", { deltaY: -300, clientX: 400, clientY: 100, bubbles: true, cancelable: true }));
+      $("fit").click();
+      const list = $("list");
+      list.scrollTop = list.scrollHeight;
+      list.dispatchEvent(new Event("scroll"));
+    },
+    () => {
+      const r = rows();
+      put("bottom-row", r[r.length - 1].textContent.slice(1, r[r.length - 1].textContent.indexOf(" ")));
+      put("done", 1);
+    },
+  ];
+  let n = 0;
+  (function next() { if (n < steps.length) { steps[n++](); setTimeout(next, 400); } })();
+})();
+</script>
+</body>"##;
+
+#[test]
+fn filters_clicks_keys_and_scrolling_work_in_the_browser() {
+    let scenario = scenario::find("intermediate-state").expect("a catalogue pitfall");
+    let report = run(&scenario, 0, true);
+    let key = "default/g1";
+    let html = picture::render("drive", &report.events, &report.violations)
+        .replace("</body>", &DRIVE.replace("KEY", key));
+    let dom = dump_dom(&Page::write("drive", &html));
+    assert_loaded(&dom);
+    let attr = |name: &str| body_attr(&dom, &format!("data-t-{name}")).unwrap_or_default();
+    assert_eq!(attr("done"), "1", "the script ran to its end");
+
+    let with_key = report
+        .events
+        .iter()
+        .filter(|e| e.kind.to_string().contains(key))
+        .count();
+    let shown: usize = attr("key-shown").parse().expect("a count");
+    assert!(
+        shown > 0 && shown <= with_key,
+        "{shown} of {with_key} events with {key}"
+    );
+    assert_eq!(
+        attr("key-rows-match"),
+        "true",
+        "every listed row has the key"
+    );
+    assert_eq!(attr("cleared-shown"), report.events.len().to_string());
+
+    let lanes = hosts(&report.events).len();
+    assert_eq!(attr("lanes-hidden"), (lanes - 1).to_string());
+    assert_eq!(attr("labels-hidden"), (lanes - 1).to_string());
+
+    let clicked: u64 = attr("clicked-row").parse().expect("a row's event id");
+    assert_eq!(
+        attr("clicked"),
+        clicked.to_string(),
+        "a click selects the row's event"
+    );
+    assert_eq!(attr("details"), "true", "the details pane shows it");
+    let next = report
+        .events
+        .iter()
+        .skip_while(|e| e.id != clicked)
+        .nth(1)
+        .expect("the clicked row is not the last");
+    assert_eq!(
+        attr("after-down"),
+        next.id.to_string(),
+        "the down arrow selects the next"
+    );
+    let last = report.events.last().expect("events").id;
+    assert_eq!(attr("bottom-row").parse::<u64>().ok(), Some(last));
+}
+
 #[test]
 fn markup_in_a_history_is_shown_as_text_not_run() {
     let evil = "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">";

@@ -64,6 +64,10 @@
       if (type === "crash") crashes.push(i);
     }
     const endUs = Math.max(D.end_us, 1);
+    // When each lane's host crashed: a span left open (a request, a watch) ends there.
+    const crashTimes = [];
+    for (let l = 0; l < D.lanes; l++) crashTimes.push([]);
+    crashes.forEach((i) => { const p = ev[i][C.peer]; if (p >= 0 && p < D.lanes) crashTimes[p].push(time[i]); });
     const idWidth = Math.max(6, N ? String(ev[N - 1][C.id]).length : 6);
     const hostWidth = D.hosts.reduce((w, h) => Math.max(w, h.length), 0);
 
@@ -229,6 +233,8 @@
       sizeCanvas();
       draw();
       spacer.style.height = (shown.length * ROW_H) + "px";
+      if (state.selected >= 0 && posInShown[state.selected] >= 0) scrollListTo(state.selected);
+      else list.scrollTop = 0;
       renderList();
       body.setAttribute("data-shown", String(shown.length));
       body.setAttribute("data-lanes", String(visibleLanes.length));
@@ -279,6 +285,7 @@
     }
 
     function draw() {
+      const start = performance.now();
       ctx.clearRect(0, 0, cssW, cssH);
       drawAxis();
       const span = state.v1 - state.v0;
@@ -295,6 +302,7 @@
       });
       drawViolations();
       drawSelection();
+      body.setAttribute("data-draw-ms", (performance.now() - start).toFixed(1));
     }
 
     function drawAxis() {
@@ -341,7 +349,10 @@
 
     function spanEnd(i) {
       const p = ev[i][C.partner];
-      return p >= 0 && time[p] >= time[i] ? time[p] : endUs;
+      if (p >= 0 && time[p] >= time[i]) return time[p];
+      const lane = D.types[ev[i][C.type]] === "crash" ? -1 : laneOf[i];
+      const crash = lane >= 0 ? crashTimes[lane].find((t) => t >= time[i]) : undefined;
+      return crash === undefined ? endUs : crash;
     }
 
     function drawSpans(lane, top) {
@@ -373,13 +384,14 @@
     function laneRow(lane) { return visibleLanes.indexOf(lane); }
 
     function drawViolations() {
+      // A red line at the violation's time, a red triangle over its event.
       D.violations.forEach((v) => {
-        const x = Math.round(xOf(v.time_us)) + 0.5;
-        if (x < -2 || x > cssW + 2) return;
         ctx.fillStyle = "#b3121b";
-        ctx.fillRect(x - 0.5, AXIS_H, 2, cssH - AXIS_H);
+        const x = Math.round(xOf(v.time_us)) + 0.5;
+        if (x >= -2 && x <= cssW + 2) ctx.fillRect(x - 0.5, AXIS_H, 2, cssH - AXIS_H);
         const row = v.row >= 0 ? laneRow(laneOf[v.row]) : -1;
         if (row >= 0) {
+          const x = Math.round(xOf(time[v.row])) + 0.5;
           const y = AXIS_H + row * LANE_H;
           ctx.beginPath();
           ctx.moveTo(x - 7, y);
@@ -523,8 +535,9 @@
     });
 
     function renderList() {
-      const first = Math.max(0, Math.floor(list.scrollTop / ROW_H) - 5);
-      const count = Math.min(shown.length - first, Math.ceil((list.clientHeight || 400) / ROW_H) + 10);
+      const inView = Math.ceil((list.clientHeight || 400) / ROW_H) + 10;
+      const first = Math.max(0, Math.min(Math.floor(list.scrollTop / ROW_H) - 5, shown.length - inView));
+      const count = Math.max(0, Math.min(shown.length - first, inView));
       listRows.style.top = (first * ROW_H) + "px";
       while (listRows.children.length > Math.max(count, 0)) listRows.lastChild.remove();
       while (listRows.children.length < count) listRows.appendChild(el("div", undefined, "row"));
