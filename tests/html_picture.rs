@@ -359,6 +359,73 @@ fn markup_in_a_history_is_shown_as_text_not_run() {
 }
 
 #[test]
+fn a_history_out_of_order_with_odd_ids_and_names_opens_without_errors() {
+    let ev = |id: u64, time_us: u64, host: &str, kind: EventKind| HistoryEvent {
+        id,
+        time_us,
+        host: host.into(),
+        kind,
+    };
+    let events = vec![
+        ev(
+            u64::MAX,
+            9_000_000,
+            "",
+            EventKind::Crash { target: "".into() },
+        ),
+        ev(7, 5, "apiserver-0", EventKind::ConnClose { conn: 1 }),
+        ev(7, 3, "apiserver-0", EventKind::Compact { rev: 0 }),
+        ev(
+            0,
+            0,
+            "é\u{0}\"\n",
+            EventKind::Runtime {
+                text: "\u{2028}\u{feff}".into(),
+            },
+        ),
+        ev(
+            1,
+            1,
+            "sim",
+            EventKind::Heal {
+                text: "never faulted".into(),
+            },
+        ),
+        ev(
+            2,
+            2,
+            "sim",
+            EventKind::Restart {
+                target: "apiserver-0".into(),
+            },
+        ),
+        ev(
+            3,
+            2,
+            "apiserver-0",
+            EventKind::WatchClose {
+                watcher: 4,
+                reason: "".into(),
+            },
+        ),
+    ];
+    let violation = kubesim::oracle::Violation {
+        oracle: "odd",
+        time_us: 4,
+        event_id: Some(7),
+        message: String::new(),
+    };
+    let html = picture::render("odd", &events, &[violation]);
+    let dom = dump_dom(&Page::write("odd", &html));
+    assert_loaded(&dom);
+    assert_eq!(
+        body_attr(&dom, "data-lanes"),
+        Some(hosts(&events).len().to_string())
+    );
+    assert_eq!(body_attr(&dom, "data-selected-event").as_deref(), Some("7"));
+}
+
+#[test]
 fn an_empty_history_opens_without_errors() {
     let dom = dump_dom(&Page::write("empty", &picture::render("empty", &[], &[])));
     assert_loaded(&dom);
