@@ -274,6 +274,82 @@ mod tests {
         assert_eq!(with_violation["end_us"], 2_000_000);
     }
 
+    /// Events out of time order, repeated and huge ids, empty and odd names, unpaired ends.
+    fn odd_history() -> Vec<HistoryEvent> {
+        vec![
+            ev(
+                u64::MAX,
+                u64::MAX,
+                "",
+                EventKind::Crash { target: "".into() },
+            ),
+            ev(7, 5, "apiserver-0", response(9, "")),
+            ev(7, 3, "apiserver-0", request(9, "/")),
+            ev(
+                0,
+                0,
+                "é\u{0}\"\n",
+                EventKind::ReconcileEnd {
+                    key: "\u{2028}".into(),
+                    attempt: 0,
+                    outcome: "error </b>".into(),
+                    duration_us: u64::MAX,
+                },
+            ),
+            ev(
+                1,
+                1,
+                "sim",
+                EventKind::Heal {
+                    text: "never faulted".into(),
+                },
+            ),
+            ev(
+                2,
+                2,
+                "sim",
+                EventKind::Restart {
+                    target: "never crashed".into(),
+                },
+            ),
+            ev(
+                3,
+                2,
+                "apiserver-0",
+                EventKind::WatchClose {
+                    watcher: 4,
+                    reason: "".into(),
+                },
+            ),
+            ev(
+                4,
+                2,
+                "controller-0",
+                EventKind::Informer {
+                    resource: ".".into(),
+                    text: "".into(),
+                },
+            ),
+        ]
+    }
+
+    #[test]
+    fn odd_histories_render_without_panicking() {
+        let events = odd_history();
+        for n in 0..=events.len() {
+            let page = render(
+                "odd",
+                &events[..n],
+                &[violation(Some(7)), violation(Some(u64::MAX))],
+            );
+            let data = data_of(&page);
+            assert_eq!(data["events"].as_array().map(Vec::len), Some(n));
+        }
+        let m = Model::new("odd", &events, &[violation(Some(7))]);
+        assert_eq!(m.selected, 1, "the first row with the id");
+        assert_eq!(m.end_us, u64::MAX);
+    }
+
     #[test]
     fn lanes_are_the_hosts_with_events_in_a_stable_order() {
         let events = vec![
