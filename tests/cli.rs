@@ -25,6 +25,10 @@ fn bad_input_is_a_clear_error_with_exit_code_2() {
         (vec!["explore", "--seeds", "9..3"], "invalid seed range"),
         (vec!["explore", "--shard", "4/4"], "invalid shard"),
         (vec!["replay", "api-smoke"], "--seed"),
+        (
+            vec!["shrink", "hot-loop", "--seed", "0", "--oracle", "no-such"],
+            "unknown oracle; oracles: quiescence,",
+        ),
         (vec!["frobnicate"], "unrecognized subcommand"),
     ] {
         let o = kubesim(&args);

@@ -6,7 +6,7 @@
 //! durations (15 s / 10 s / 2 s) and, while leading, a writer that patches ConfigMap
 //! `default/work` every 500 ms of its local clock, naming itself in
 //! [`WRITER_ANNOTATION`]. Storage keeps its whole commit log (`compaction_window: 0`) so the
-//! oracle ([`kubesim::single_writer::check`]) can walk every lease update and write.
+//! oracle ([`kubesim::oracle::single_writer::check`]) can walk every lease update and write.
 
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::Api;
@@ -14,8 +14,8 @@ use kubesim::api::StoreConfig;
 use kubesim::apiserver::ClusterConfig;
 use kubesim::clockskew::ClockSkew;
 use kubesim::history::{self, Recorder};
+use kubesim::oracle::single_writer::{self, Violation};
 use kubesim::scenario::split_brain::{add_replica, draw_skew};
-use kubesim::single_writer::{self, Violation};
 use kubesim::transport::{self, Target};
 use kubesim::world::{World, WorldConfig};
 use kubesim_controller::leader::{LeaderElectionConfig, LeaderElector};

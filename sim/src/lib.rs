@@ -22,7 +22,6 @@
 //! - [`oracle`]: properties checked over a finished history.
 //! - [`picture`]: a history as one self-contained HTML page (lanes per host, filters, details).
 //! - [`shrink`]: delta debugging of a failing seed's fault plan down to the faults that matter.
-//! - [`single_writer`]: the leader election oracle: no write by a replica that does not hold the lease.
 //! - [`plan`]: fault plans as data (JSON/YAML): timed, API-rate, targeted and BUGGIFY faults.
 //! - [`run`]: running one seed, and the determinism self-check.
 //! - [`serve`]: a run stopped at one event, served on a real port for kubectl.
@@ -49,7 +48,6 @@ pub mod run;
 pub mod scenario;
 pub mod serve;
 pub mod shrink;
-pub mod single_writer;
 pub mod sweep;
 pub mod transport;
 pub mod world;

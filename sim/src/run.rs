@@ -1,6 +1,7 @@
 //! Running one seed of a scenario, and the determinism self-check.
 
 use crate::history::{self, Recorder};
+use crate::oracle::names;
 use crate::oracle::{self, Violation};
 use crate::plan::{FaultPlan, PlanError};
 use crate::scenario::Scenario;
@@ -104,7 +105,7 @@ pub(crate) fn prepare(
                 event_count: 0,
                 events: Vec::new(),
                 violations: vec![Violation {
-                    oracle: "run-completes",
+                    oracle: names::RUN_COMPLETES,
                     time_us: 0,
                     event_id: None,
                     message: e.to_string(),
@@ -151,7 +152,7 @@ fn run_here(
     let mut violations = Vec::new();
     if let Err(message) = result {
         violations.push(Violation {
-            oracle: "run-completes",
+            oracle: names::RUN_COMPLETES,
             time_us: sim_time_us,
             event_id: recorder.len().checked_sub(1),
             message,

@@ -7,6 +7,7 @@
 //! first one that stopped the sweep has been run (seeds are taken in order), so that seed is the
 //! same as on one thread.
 
+use crate::oracle::names;
 use crate::oracle::Violation;
 use crate::run::{self, RunReport};
 use crate::scenario::{Expectation, Scenario};
@@ -126,7 +127,7 @@ impl Sweep {
             Err(d) => {
                 let mut r = run::run_with(scenario, seed, false, self.faults);
                 r.violations.push(Violation {
-                    oracle: "determinism",
+                    oracle: names::DETERMINISM,
                     time_us: 0,
                     event_id: Some(d.line as u64),
                     message: d.to_string(),

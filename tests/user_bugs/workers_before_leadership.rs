@@ -107,7 +107,7 @@ fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
     let mut out = default_check(world, history);
     match world.cluster.state().log_since(0) {
         Ok(log) => out.extend(
-            kubesim::single_writer::check(&log, site::NAMESPACE, LEASE, history)
+            kubesim::oracle::single_writer::check(&log, site::NAMESPACE, LEASE, history)
                 .into_iter()
                 .map(|v| Violation {
                     oracle: "single-writer",

@@ -24,7 +24,7 @@ pub struct ShrinkArgs {
     plan: Option<PathBuf>,
     /// The oracle to keep tripping (default: the scenario's expected oracle if the seed trips
     /// it, else the first violation's).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = known_oracle)]
     oracle: Option<String>,
     /// Where to write the shrunk plan (default: shrunk-SCENARIO-SEED.json; YAML for .yaml/.yml).
     #[arg(long, value_name = "FILE")]
@@ -32,6 +32,18 @@ pub struct ShrinkArgs {
     /// At most this many runs.
     #[arg(long, default_value = "500")]
     max_runs: usize,
+}
+
+/// An oracle name from the registry, or the list of names.
+fn known_oracle(name: &str) -> Result<String, String> {
+    use kubesim::oracle::names;
+    match names::find(name) {
+        Some(e) => Ok(e.name.to_string()),
+        None => {
+            let all: Vec<&str> = names::REGISTRY.iter().map(|e| e.name).collect();
+            Err(format!("unknown oracle; oracles: {}", all.join(", ")))
+        }
+    }
 }
 
 /// `kubesim shrink`. Exit 0 with a shrunk plan written, 1 when the seed has nothing to shrink

@@ -9,15 +9,13 @@
 //! A probe is skipped while storage's revision has not moved (its answer cannot have changed).
 
 use super::storage::objects_of;
+pub use crate::oracle::names::CONVERGES;
 use crate::oracle::Violation;
 use kube::Resource;
 use kubesim_model::{HistoryEvent, ObjectKey};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The oracle's name.
-pub const CONVERGES: &str = "converges";
 
 /// How often the harness probes the predicate after the heal time.
 pub const PROBE_EVERY: Duration = Duration::from_secs(1);

@@ -18,6 +18,7 @@
 //! [`run_while_leading`](kubesim_controller::run_while_leading) does, in the same instant). A
 //! failure long after the loss has some other cause and is not judged.
 
+use super::names;
 use super::Violation;
 use kubesim_model::{EventKind, HistoryEvent};
 use std::collections::BTreeMap;
@@ -71,7 +72,7 @@ pub fn honest_cancel_reason(history: &[HistoryEvent]) -> Vec<Violation> {
                     .find(|l| e.time_us.saturating_sub(l.time_us) <= CUT_WITHIN_US);
                 if let Some(loss) = cut {
                     out.push(Violation {
-                        oracle: "honest-cancel-reason",
+                        oracle: names::HONEST_CANCEL_REASON,
                         time_us: e.time_us,
                         event_id: Some(e.id),
                         message: format!(

@@ -22,6 +22,7 @@
 //!   reconcile timeout. The runtime cuts a reconcile at its deadline, but work it spawned with a
 //!   deadline of its own lives on (pitfall 5: a nested timeout that extends the parent's).
 
+use super::names;
 use super::Violation;
 use kubesim_model::{EventKind, HistoryEvent};
 use std::collections::BTreeMap;
@@ -179,7 +180,7 @@ pub fn deadline_respected(history: &[HistoryEvent], slack: Duration) -> Vec<Viol
         .filter_map(|c| {
             let within = c.within_us?;
             judge(
-                "deadline-respected",
+                names::DEADLINE_RESPECTED,
                 c,
                 c.begin.time_us + within,
                 slack,
@@ -237,7 +238,7 @@ pub fn no_work_after_deadline(
                 "its reconcile's"
             };
             judge(
-                "no-work-after-deadline",
+                names::NO_WORK_AFTER_DEADLINE,
                 c,
                 deadline_us,
                 slack,

@@ -7,12 +7,10 @@
 //! of the history, and the caller goes on with the next oracle and the next seed. The panic
 //! message is also printed by the process's panic hook, with its location.
 
+pub use super::names::CHECKER_ERROR;
 use super::Violation;
 use kubesim_model::HistoryEvent;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-
-/// The name of the violation a panicking oracle becomes.
-pub const CHECKER_ERROR: &str = "checker-error";
 
 /// Runs `oracle` (called `name` in the report) over `history`; a panic is a [`CHECKER_ERROR`].
 pub fn guarded(

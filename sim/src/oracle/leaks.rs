@@ -20,13 +20,11 @@
 //! An idle connection still open is not a leak: a client's pool keeps connections after their
 //! last call until the client itself is dropped, and holding a client is not holding a stream.
 
+pub use super::names::NO_LEAKED_STREAMS;
 use super::peers::Peers;
 use super::quiescence::HARNESS_HOST;
 use super::Violation;
 use kubesim_model::{EventKind, HistoryEvent};
-
-/// The oracle's name.
-pub const NO_LEAKED_STREAMS: &str = "no-leaked-streams";
 
 /// The budget of [`no_leaked_streams`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

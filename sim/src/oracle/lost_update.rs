@@ -30,6 +30,7 @@
 //! after the acknowledged write (the first write that may have undone it), or at the
 //! acknowledgement when there is none.
 
+use super::names;
 use super::Violation;
 use kubesim_model::{EventKind, HistoryEvent};
 use std::collections::{BTreeMap, BTreeSet};
@@ -70,7 +71,7 @@ fn parse<'a>(text: &'a str, field: &str) -> Option<Note<'a>> {
 
 fn lost(at: &HistoryEvent, ack: &HistoryEvent, what: String) -> Violation {
     Violation {
-        oracle: "no-lost-update",
+        oracle: names::NO_LOST_UPDATE,
         time_us: at.time_us,
         event_id: Some(at.id),
         message: format!(

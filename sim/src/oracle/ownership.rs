@@ -17,13 +17,11 @@
 //! which [`super::quiescence`] flags once the workload stops. Leader election's Leases change
 //! hands by design and are exempt.
 
+pub use super::names::NO_WRITE_FIGHT;
 use super::peers::Peers;
 use super::Violation;
 use kubesim_model::HistoryEvent;
 use std::collections::BTreeMap;
-
-/// The oracle's name.
-pub const NO_WRITE_FIGHT: &str = "no-write-fight";
 
 /// The budget of [`no_write_fight`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

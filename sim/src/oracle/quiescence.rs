@@ -30,13 +30,11 @@
 //! records reconciles) counts as workload: its writes end the window's start instead of being
 //! judged, so the oracle may miss it, never blame it wrongly.
 
+pub use super::names::QUIESCENCE;
 use super::peers::Peers;
 use super::Violation;
 use kubesim_model::{EventKind, HistoryEvent};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// The oracle's name.
-pub const QUIESCENCE: &str = "quiescence";
 
 /// The harness's host name in the history (faults, heals, crashes, restarts, compactions).
 pub const HARNESS_HOST: &str = "sim";

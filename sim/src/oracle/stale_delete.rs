@@ -10,6 +10,7 @@
 //! could only have meant the older one. A delete with a uid precondition cannot do this (the API
 //! server answers 409), which is the fix.
 
+use super::names;
 use super::Violation;
 use crate::api::LogEntry;
 use kubesim_model::{EventKind, HistoryEvent, WatchEventType};
@@ -68,7 +69,7 @@ pub fn no_stale_delete(
                 {
                     let (time_us, event_id) = commits.get(&entry.rev).copied().unwrap_or((0, 0));
                     out.push(Violation {
-                        oracle: "no-stale-delete",
+                        oracle: names::NO_STALE_DELETE,
                         time_us,
                         event_id: commits.get(&entry.rev).map(|_| event_id),
                         message: format!(

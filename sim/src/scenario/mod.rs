@@ -135,7 +135,7 @@ pub fn default_check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> 
     let mut out = oracle::watch_guarantees(history, &filtered);
     out.extend(oracle::no_concurrent_reconcile(history));
     out.extend(oracle::no_hot_loop(history, oracle::HotLoop::default()));
-    out.extend(pitfalls::no_leaked_tasks(history));
+    out.extend(oracle::no_leaked_tasks(history));
     out.extend(world.convergence_verdict(history));
     out
 }

@@ -3,15 +3,16 @@
 //! their local clock. Each replica's clock is drawn from the seed: an offset, a rate between 1/10
 //! and 10, and with probability 1/2 a pause of 20 to 40 s (a stopped process). client-go gives no
 //! fencing, so a slow or paused leader keeps writing after another replica took the lease: the
-//! `single-writer` oracle ([`crate::single_writer`]) catches it. `split-brain-fixed` fences each
+//! `single-writer` oracle ([`crate::oracle::single_writer`]) catches it. `split-brain-fixed` fences each
 //! write with a conditional update of the lease ([`LeaderElector::fence`]).
 
 use super::{Expectation, Scenario};
 use crate::api::StoreConfig;
 use crate::apiserver::ClusterConfig;
 use crate::clockskew::{ClockSkew, SkewedClock};
+use crate::oracle::names;
+use crate::oracle::single_writer::{self, WRITER_ANNOTATION};
 use crate::oracle::Violation;
-use crate::single_writer::{self, WRITER_ANNOTATION};
 use crate::transport::Target;
 use crate::world::{FaultProfile, World, WorldConfig};
 use k8s_openapi::api::coordination::v1::Lease;
@@ -42,7 +43,7 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario {
             name: "split-brain",
             summary: "pitfall 12: leader election without fencing under clock-rate skew and pauses",
-            expectation: Expectation::Caught("single-writer"),
+            expectation: Expectation::Caught(names::SINGLE_WRITER),
             seeds: 20,
             config,
             setup: |w| setup(w, false),
@@ -106,7 +107,7 @@ fn setup(world: &mut World, fencing: bool) {
 fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
     let Ok(log) = world.cluster.state().log_since(0) else {
         return vec![Violation {
-            oracle: "single-writer",
+            oracle: names::SINGLE_WRITER,
             time_us: 0,
             event_id: None,
             message: "the commit log was compacted; the oracle cannot judge".into(),
@@ -115,7 +116,7 @@ fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
     single_writer::check(&log, NAMESPACE, LEASE, history)
         .into_iter()
         .map(|v| Violation {
-            oracle: "single-writer",
+            oracle: names::SINGLE_WRITER,
             time_us: v.write_time_us.unwrap_or(0),
             event_id: None,
             message: v.to_string(),

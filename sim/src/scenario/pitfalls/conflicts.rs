@@ -27,6 +27,7 @@
 
 use crate::history::Recorder;
 use crate::observe::HostObserver;
+use crate::oracle::names;
 use crate::oracle::{self, Violation};
 use crate::scenario::pitfalls;
 use crate::scenario::replicagroup::{self, CONTROLLER, HEAL_AT};
@@ -59,7 +60,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "pitfall 10: on 409 the controller forces its stale copy through, undoing a scale",
             "pitfall 10 fixed: a 409 is an error; the group is requeued and re-read",
         ),
-        "no-lost-update",
+        names::NO_LOST_UPDATE,
         |w| setup(w, Variant::ForceOnConflict { fixed: false }),
         |w| setup(w, Variant::ForceOnConflict { fixed: true }),
     );
@@ -72,7 +73,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "pitfall 11: a persistent error (an invalid pod name) retried at once, forever",
             "pitfall 11 fixed: the default error policy requeues with per-key backoff",
         ),
-        "no-hot-loop",
+        names::NO_HOT_LOOP,
         |w| setup(w, Variant::HotLoop { fixed: false }),
         |w| setup(w, Variant::HotLoop { fixed: true }),
     );
@@ -133,7 +134,7 @@ pub(super) fn judge(
         out.extend(oracle::bounded_concurrency(history, bound));
     }
     out.extend(oracle::no_hot_loop(history, oracle::HotLoop::default()));
-    out.extend(pitfalls::no_leaked_tasks(history));
+    out.extend(oracle::no_leaked_tasks(history));
     let objects = world.cluster.state().objects();
     let stuck = stuck_group();
     let groups: Vec<ReplicaGroup> = objects
@@ -153,7 +154,7 @@ pub(super) fn judge(
         .collect();
     if let Err(why) = reference::converged(&judged, &pods) {
         out.push(Violation {
-            oracle: "converges",
+            oracle: names::CONVERGES,
             time_us: world.sim.elapsed().as_micros() as u64,
             event_id: history.last().map(|e| e.id),
             message: format!(

@@ -23,6 +23,7 @@
 //! `fake-timeout-fixed`, keeps the reason: `Err(cut) => Error::CutShort(cut)`
 //! ([`Cancelled::reason`] is `leadership lost`).
 
+use crate::oracle::names;
 use crate::oracle::{self, Violation};
 use crate::scenario::pitfalls;
 use crate::scenario::replicagroup::{self, HEAL_AT};
@@ -59,7 +60,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "pitfall 6: a reconcile cut short by the loss of the lease is reported as a timeout",
             "pitfall 6 fixed: the reconcile reports why its context ended (leadership lost)",
         ),
-        "honest-cancel-reason",
+        names::HONEST_CANCEL_REASON,
         |w| setup(w, false),
         |w| setup(w, true),
     );

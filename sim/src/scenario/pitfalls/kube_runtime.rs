@@ -15,6 +15,7 @@
 //! keys concurrently, so no concurrency bound is judged.
 
 use super::conflicts;
+use crate::oracle::names;
 use crate::oracle::Violation;
 use crate::scenario::kube_runtime::{self as kr, on_kube_runtime, Logic};
 use crate::scenario::replicagroup::{self, CONTROLLER};
@@ -34,7 +35,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         scenario(
             "kr-hot-loop",
             "pitfall 11 on kube-runtime: error_policy requeues a persistent error at once, forever",
-            Expectation::Caught("no-hot-loop"),
+            Expectation::Caught(names::NO_HOT_LOOP),
             |w| setup(w, HOT_LOOP, Extra::Tenant),
             conflicts_check,
         ),
@@ -48,7 +49,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         scenario(
             "kr-ignore-conflict",
             "pitfall 10 on kube-runtime: on 409 the stale copy is forced through, undoing a scale",
-            Expectation::Caught("no-lost-update"),
+            Expectation::Caught(names::NO_LOST_UPDATE),
             |w| setup(w, FORCE_ON_CONFLICT, Extra::Scaler),
             conflicts_check,
         ),
@@ -62,7 +63,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         scenario(
             "kr-finalizer-stuck",
             "pitfall 13 on kube-runtime: the finalizer waits for a pod event it never watches",
-            Expectation::Caught("converges"),
+            Expectation::Caught(names::CONVERGES),
             |w| setup(w, FINALIZER_UNWATCHED, Extra::None),
             kr::check,
         ),

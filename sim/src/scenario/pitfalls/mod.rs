@@ -29,7 +29,8 @@ mod stop_path;
 use super::replicagroup::{self, CONTROLLER};
 use super::{Expectation, Scenario};
 use crate::kit::Shutdown;
-use crate::oracle::Violation;
+use crate::oracle::names;
+use crate::oracle::{self, Violation};
 use crate::world::World;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, ListParams};
@@ -93,7 +94,7 @@ pub fn scenarios() -> Vec<Scenario> {
             "pitfall 1: a status refresher loop with no exit on shutdown leaks its task",
             "pitfall 1 fixed: the loop exits when the stop context ends",
         ),
-        "no-leaked-tasks",
+        names::NO_LEAKED_TASKS,
         |w| setup(w, Variant::Leak { fixed: false }),
         |w| setup(w, Variant::Leak { fixed: true }),
     ));
@@ -104,7 +105,7 @@ pub fn scenarios() -> Vec<Scenario> {
             "pitfall 3: a reconcile task spawned per watch event, bypassing the workqueue",
             "pitfall 3 fixed: events go through the workqueue (Controller)",
         ),
-        "no-concurrent-reconcile",
+        names::NO_CONCURRENT_RECONCILE,
         |w| setup(w, Variant::SpawnPerEvent),
         |w| setup(w, Variant::Reference),
     ));
@@ -118,7 +119,7 @@ pub fn scenarios() -> Vec<Scenario> {
             "pitfall 13: the finalizer waits for a pod event the controller never watches",
             "pitfall 13 fixed: the controller owns its pods, so their deletion requeues the group",
         ),
-        "converges",
+        names::CONVERGES,
         |w| setup(w, Variant::FinalizerStuck { owns: false }),
         |w| setup(w, Variant::FinalizerStuck { owns: true }),
     ));
@@ -141,24 +142,8 @@ fn setup(world: &mut World, v: Variant) {
 /// The judge of the pitfall pairs: the `replicagroup` oracles plus `no-leaked-tasks`.
 pub(crate) fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
     let mut out = replicagroup::check(world, history);
-    out.extend(no_leaked_tasks(history));
+    out.extend(oracle::no_leaked_tasks(history));
     out
-}
-
-/// `no-leaked-tasks`: the runtime reported tasks alive after its shutdown.
-pub fn no_leaked_tasks(history: &[HistoryEvent]) -> Vec<Violation> {
-    history
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Runtime { text } if text.starts_with("leak ") => Some(Violation {
-                oracle: "no-leaked-tasks",
-                time_us: e.time_us,
-                event_id: Some(e.id),
-                message: format!("{} on {}", text, e.host),
-            }),
-            _ => None,
-        })
-        .collect()
 }
 
 /// The shutdown of a pitfall controller: the kit's [`Shutdown`] at [`STOP_AT`] of the run.

@@ -8,6 +8,7 @@
 //! `informer-leak-fixed` runs it under a child of the controller's stop context.
 
 use super::{pair, shutdown_at_stop_time};
+use crate::oracle::names;
 use crate::scenario::replicagroup::{self, CONTROLLER};
 use crate::scenario::Scenario;
 use crate::world::World;
@@ -30,7 +31,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "pitfall 2: a side informer run under Context::background() outlives the controller",
             "pitfall 2 fixed: the side informer runs under a child of the stop context",
         ),
-        "no-leaked-tasks",
+        names::NO_LEAKED_TASKS,
         |w| replicagroup::setup_with(w, |w| add(w, false)),
         |w| replicagroup::setup_with(w, |w| add(w, true)),
     )

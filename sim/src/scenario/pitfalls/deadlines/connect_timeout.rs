@@ -16,6 +16,7 @@
 
 use super::{add_controller, check_with};
 use crate::history::Recorder;
+use crate::oracle::names;
 use crate::oracle::Violation;
 use crate::scenario::pitfalls::pair;
 use crate::scenario::replicagroup::{self, CONTROLLER, HEAL_AT};
@@ -70,7 +71,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "pitfall 4: a read timeout taken for a request timeout; a connect hangs in a partition",
             "pitfall 4 fixed: a timeout over the whole call, connection set-up included",
         ),
-        "deadline-respected",
+        names::DEADLINE_RESPECTED,
         |w| setup(w, read_timeout_only),
         |w| setup(w, whole_call_timeout),
     );

@@ -18,6 +18,7 @@
 
 use super::{add_controller, check_with};
 use crate::history::Recorder;
+use crate::oracle::names;
 use crate::oracle::Violation;
 use crate::scenario::pitfalls::pair;
 use crate::scenario::replicagroup::{self, HEAL_AT};
@@ -71,7 +72,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "pitfall 5: a status write on its own task with a fresh 30 s deadline outlives the reconcile",
             "pitfall 5 fixed: the status write's deadline is derived from the reconcile's context",
         ),
-        "no-work-after-deadline",
+        names::NO_WORK_AFTER_DEADLINE,
         |w| setup(w, false),
         |w| setup(w, true),
     );

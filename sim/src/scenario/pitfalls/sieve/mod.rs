@@ -14,6 +14,7 @@ mod intermediate;
 mod stale_delete;
 
 use super::pair;
+use crate::oracle::names;
 use crate::scenario::replicagroup::{self, CONTROLLER};
 use crate::scenario::Scenario;
 use crate::world::World;
@@ -33,7 +34,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "pitfall 7: status acknowledges a generation before its pods exist; a crash in between is never repaired",
             "pitfall 7 fixed: every reconcile recomputes the pods from what it lists (the reference controller)",
         ),
-        "converges",
+        names::CONVERGES,
         intermediate::buggy,
         intermediate::fixed,
     ));
@@ -44,7 +45,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "pitfall 9: pods created and deleted by the change between the old and new spec of each event",
             "pitfall 9 fixed: a level-triggered reconcile from the current state (the reference controller)",
         ),
-        "converges",
+        names::CONVERGES,
         edge::buggy,
         edge::fixed,
     ));

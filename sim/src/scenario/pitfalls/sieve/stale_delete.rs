@@ -20,6 +20,7 @@
 use crate::api::StoreConfig;
 use crate::apiserver::ClusterConfig;
 use crate::history::Recorder;
+use crate::oracle::names;
 use crate::oracle::{self, Violation};
 use crate::scenario::pitfalls::DEFAULT_SEEDS;
 use crate::scenario::replicagroup::CONTROLLER;
@@ -64,7 +65,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         scenario(
             "stale-delete",
             "pitfall 8: a TTL cleaner deletes finished groups by name from a lagging cache, and hits their reruns",
-            Expectation::Caught("no-stale-delete"),
+            Expectation::Caught(names::NO_STALE_DELETE),
             |w| setup(w, false),
         ),
         scenario(

@@ -1,0 +1,217 @@
+//! No hot loop: no client hammers the API server, and no failing key is retried without
+//! backoff ([`HotLoop`] says what is counted and why it is sound).
+
+use super::names;
+use super::violation::violation;
+use super::Violation;
+use kubesim_model::{EventKind, HistoryEvent};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// The budgets of [`no_hot_loop`].
+///
+/// What is counted, and why it blames only real loops:
+///
+/// - **Requests**: `request` lines are recorded by the serving API server replica, which does not
+///   know the client's host; it numbers connections (`c<N>`). An HTTP/1.1 connection belongs to
+///   one client and carries one request at a time, so requests of one verb on one target on one
+///   connection within `window_us` all come from one client: more than `requests_max` of them is
+///   that client's hot loop. A client spreading a loop over several connections is counted per
+///   connection, so the oracle may miss it, never blame it wrongly. Connection numbers restart
+///   when a replica restarts, so its counts restart with it.
+/// - **Retries**: a `reconcile-begin` of a key whose previous reconcile on that host did not
+///   succeed (`error`, `requeue`, `requeue-after`, `cancelled`) is a retry. More than
+///   `retries_max` retries of one key within `window_us` is a requeue without backoff (client-go's
+///   default limiter allows 5 ms, 10 ms, 20 ms, ... about 8 retries in the first second). Event
+///   storms do not count: a reconcile after a success is not a retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HotLoop {
+    /// The sliding window, microseconds of simulated time.
+    pub window_us: u64,
+    /// Most requests of one verb on one target on one connection within the window.
+    pub requests_max: usize,
+    /// Most retries of one key on one host within the window.
+    pub retries_max: usize,
+}
+
+impl Default for HotLoop {
+    /// One second; 50 requests (a healthy client makes a handful); 20 retries.
+    fn default() -> Self {
+        Self {
+            window_us: 1_000_000,
+            requests_max: 50,
+            retries_max: 20,
+        }
+    }
+}
+
+/// Sliding-window counters, one per group; each group is reported once.
+struct Windows<K> {
+    window_us: u64,
+    max: usize,
+    times: BTreeMap<K, VecDeque<u64>>,
+    reported: BTreeSet<K>,
+}
+
+impl<K: Ord + Clone> Windows<K> {
+    fn new(window_us: u64, max: usize) -> Self {
+        Self {
+            window_us,
+            max,
+            times: BTreeMap::new(),
+            reported: BTreeSet::new(),
+        }
+    }
+
+    /// Counts one occurrence at `t`; returns the count in the window when it first exceeds max.
+    fn hit(&mut self, group: &K, t: u64) -> Option<usize> {
+        let q = self.times.entry(group.clone()).or_default();
+        while q.front().is_some_and(|f| f + self.window_us <= t) {
+            q.pop_front();
+        }
+        q.push_back(t);
+        // Bound the memory per group: the window never needs more than max + 1 entries.
+        if q.len() > self.max + 1 {
+            q.pop_front();
+        }
+        (q.len() > self.max && self.reported.insert(group.clone())).then_some(q.len())
+    }
+
+    fn forget(&mut self, keep: impl Fn(&K) -> bool) {
+        self.times.retain(|k, _| keep(k));
+        self.reported.retain(|k| keep(k));
+    }
+}
+
+/// No request hot loop and no retry hot loop, as [`HotLoop`] defines them.
+pub fn no_hot_loop(history: &[HistoryEvent], budget: HotLoop) -> Vec<Violation> {
+    let window_ms = budget.window_us / 1_000;
+    let mut requests: Windows<(String, u64, String, String)> =
+        Windows::new(budget.window_us, budget.requests_max);
+    let mut retries: Windows<(String, String)> = Windows::new(budget.window_us, budget.retries_max);
+    let mut failed: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut out = Vec::new();
+    for e in history {
+        let host = e.host.as_str();
+        match &e.kind {
+            EventKind::Request {
+                conn,
+                verb,
+                target,
+                subresource,
+                ..
+            } => {
+                let what = match subresource {
+                    Some(s) => format!("{target}/{s}"),
+                    None => target.clone(),
+                };
+                let group = (e.host.clone(), *conn, verb.clone(), what);
+                if let Some(n) = requests.hit(&group, e.time_us) {
+                    out.push(violation(
+                        names::NO_HOT_LOOP,
+                        e,
+                        format!(
+                            "c{conn} on {host} sent {n} {verb} {} within {window_ms}ms (max {})",
+                            group.3, budget.requests_max
+                        ),
+                    ));
+                }
+            }
+            EventKind::ReconcileBegin { key, .. } if failed.contains(&(host, key.as_str())) => {
+                let group = (e.host.clone(), key.clone());
+                if let Some(n) = retries.hit(&group, e.time_us) {
+                    out.push(violation(
+                        names::NO_HOT_LOOP,
+                        e,
+                        format!(
+                            "{host} retried {key} {n} times within {window_ms}ms (max {})",
+                            budget.retries_max
+                        ),
+                    ));
+                }
+            }
+            EventKind::ReconcileEnd { key, outcome, .. } => {
+                let succeeded = outcome == "ok" || outcome.starts_with("terminal");
+                if succeeded {
+                    failed.remove(&(host, key.as_str()));
+                } else {
+                    failed.insert((host, key.as_str()));
+                }
+            }
+            EventKind::Crash { target } => {
+                requests.forget(|(h, ..)| h != target);
+                retries.forget(|(h, _)| h != target);
+                failed.retain(|(h, _)| h != target);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oracle::testutil::*;
+
+    #[test]
+    fn no_hot_loop_catches_a_connection_hammering_one_target() {
+        // Events are 1 ms apart; the window is 10 ms.
+        let hot: Vec<_> = (0..6)
+            .map(|_| request(1, "get", "pods/default/a"))
+            .collect();
+        let v = no_hot_loop(&history(hot), TIGHT);
+        assert_eq!(oracles(&v), vec!["no-hot-loop"], "reported once");
+        assert_eq!(v[0].event_id, Some(3));
+        assert!(v[0]
+            .message
+            .contains("c1 on apiserver-0 sent 4 get pods/default/a within 10ms"));
+        // The same requests spread over connections, verbs and targets are fine.
+        let spread = history(vec![
+            request(1, "get", "pods/default/a"),
+            request(2, "get", "pods/default/a"),
+            request(1, "list", "pods/default"),
+            request(1, "get", "pods/default/b"),
+            request(3, "get", "pods/default/a"),
+            request(1, "get", "pods/default/a"),
+            request(1, "get", "pods/default/a"),
+        ]);
+        assert_eq!(no_hot_loop(&spread, TIGHT), vec![]);
+    }
+
+    #[test]
+    fn no_hot_loop_lets_a_window_slide_and_a_restart_renumber() {
+        let mut h = vec![request(1, "get", "x/y"); 3];
+        h.extend(vec![("sim", EventKind::Compact { rev: 1 }); 8]);
+        h.extend(vec![request(1, "get", "x/y"); 3]);
+        assert_eq!(no_hot_loop(&history(h), TIGHT), vec![], "11 ms apart");
+        let mut h = vec![request(1, "get", "x/y"); 3];
+        h.push((
+            "sim",
+            EventKind::Crash {
+                target: "apiserver-0".into(),
+            },
+        ));
+        h.extend(vec![request(1, "get", "x/y"); 3]);
+        assert_eq!(no_hot_loop(&history(h), TIGHT), vec![], "a new c1");
+    }
+
+    #[test]
+    fn no_hot_loop_catches_retries_without_backoff_but_not_an_event_storm() {
+        let mut retrying = Vec::new();
+        for _ in 0..4 {
+            retrying.push(begin("c-0", "default/a"));
+            retrying.push(end("c-0", "default/a", "error boom"));
+        }
+        let v = no_hot_loop(&history(retrying), TIGHT);
+        assert_eq!(oracles(&v), vec!["no-hot-loop"]);
+        assert!(v[0]
+            .message
+            .contains("c-0 retried default/a 3 times within 10ms (max 2)"));
+        let mut storm = Vec::new();
+        for _ in 0..8 {
+            storm.push(begin("c-0", "default/a"));
+            storm.push(end("c-0", "default/a", "ok"));
+        }
+        assert_eq!(no_hot_loop(&history(storm), TIGHT), vec![]);
+    }
+}
