@@ -225,6 +225,25 @@ const DRIVE: &str = r##"
     },
     () => {
       put("cleared-shown", b.getAttribute("data-shown"));
+      const res = $("resource");
+      res.value = Array.from(res.options).find((o) => o.text === "pods").value;
+      res.dispatchEvent(new Event("change"));
+    },
+    () => {
+      put("pods-shown", b.getAttribute("data-shown"));
+      put("pods-rows-match", rows().length > 0 && rows().every((r) => r.textContent.indexOf("pods") >= 0));
+      const res = $("resource");
+      res.value = "-2";
+      res.dispatchEvent(new Event("change"));
+      const inv = $("involving");
+      inv.value = Array.from(inv.options).find((o) => o.text === "workload").value;
+      inv.dispatchEvent(new Event("change"));
+    },
+    () => {
+      put("workload-shown", b.getAttribute("data-shown"));
+      const inv = $("involving");
+      inv.value = "-1";
+      inv.dispatchEvent(new Event("change"));
       const boxes = document.querySelectorAll("#hosts input[type=checkbox]");
       const last = boxes[boxes.length - 1];
       last.checked = false;
@@ -290,6 +309,28 @@ fn filters_clicks_keys_and_scrolling_work_in_the_browser() {
         "every listed row has the key"
     );
     assert_eq!(attr("cleared-shown"), report.events.len().to_string());
+
+    let pods: usize = attr("pods-shown").parse().expect("a count");
+    assert!(
+        pods > 0 && pods < report.events.len(),
+        "{pods} events on pods"
+    );
+    assert_eq!(
+        attr("pods-rows-match"),
+        "true",
+        "every listed row is about pods"
+    );
+    // The workload's own lines and its requests on the API servers.
+    let own = report
+        .events
+        .iter()
+        .filter(|e| e.host == "workload")
+        .count();
+    let involving: usize = attr("workload-shown").parse().expect("a count");
+    assert!(
+        own < involving && involving < report.events.len(),
+        "{involving} events involve the workload, {own} on its lane"
+    );
 
     let lanes = hosts(&report.events).len();
     assert_eq!(attr("lanes-hidden"), (lanes - 1).to_string());
