@@ -272,6 +272,19 @@ const DRIVE: &str = r##"
     () => {
       const r = rows();
       put("bottom-row", r[r.length - 1].textContent.slice(1, r[r.length - 1].textContent.indexOf(" ")));
+      // Hover along the second lane's first slot until an event's tip shows, then click it.
+      const c = $("canvas"), box = c.getBoundingClientRect(), y = box.top + 24 + 44 + 7;
+      const at = (type, x) => new MouseEvent(type, { clientX: x, clientY: y, bubbles: true });
+      for (let x = box.left + 1; x < box.right; x += 1) {
+        c.dispatchEvent(at("mousemove", x));
+        if (!$("tip").hidden) {
+          put("tip", $("tip").textContent.split("\n")[0].slice(1).split(" ")[0]);
+          c.dispatchEvent(at("mousedown", x));
+          c.dispatchEvent(at("mouseup", x));
+          put("canvas-clicked", b.getAttribute("data-selected-event"));
+          break;
+        }
+      }
       put("done", 1);
     },
   ];
@@ -353,6 +366,21 @@ fn filters_clicks_keys_and_scrolling_work_in_the_browser() {
         attr("after-down"),
         next.id.to_string(),
         "the down arrow selects the next"
+    );
+    let tip: u64 = attr("tip")
+        .parse()
+        .expect("a tip over an event on the lanes");
+    assert_eq!(
+        attr("canvas-clicked"),
+        tip.to_string(),
+        "a click on a lane selects the event"
+    );
+    assert!(
+        report
+            .events
+            .iter()
+            .any(|e| e.id == tip && e.host == "apiserver-0"),
+        "the second lane is apiserver-0's"
     );
     let last = report.events.last().expect("events").id;
     assert_eq!(attr("bottom-row").parse::<u64>().ok(), Some(last));

@@ -507,7 +507,8 @@
       if (e.target !== canvas) { tip.hidden = true; return; }
       const i = pick(e.offsetX, e.offsetY);
       if (i < 0) { tip.hidden = true; return; }
-      tip.textContent = line(i);
+      const peer = ev[i][C.peer];
+      tip.textContent = line(i) + (peer >= 0 ? "\n" + peerLabel(i) + ": " + D.hosts[peer] : "");
       tip.hidden = false;
       tip.style.left = Math.min(e.offsetX + 12, Math.max(cssW - 420, 0)) + "px";
       tip.style.top = (e.offsetY + 14) + "px";
@@ -601,7 +602,7 @@
       add("event", "#" + e[C.id] + " (" + type + ")");
       add("time", fmtTime(e[C.t]));
       add("host", D.hosts[e[C.host]]);
-      if (e[C.peer] >= 0) add(/^(crash|restart)$/.test(type) ? "target" : type === "connect_failed" ? "to" : "client", D.hosts[e[C.peer]]);
+      if (e[C.peer] >= 0) add(peerLabel(i), D.hosts[e[C.peer]]);
       if (e[C.res] >= 0) add("resource", D.resources[e[C.res]]);
       if (e[C.key] >= 0) add("key", D.keys[e[C.key]]);
       const fields = e[C.fields] || {};
@@ -633,6 +634,14 @@
         nav.appendChild(filterKey);
       }
       details.appendChild(nav);
+    }
+
+    function peerLabel(i) {
+      const type = D.types[ev[i][C.type]];
+      if (type === "crash" || type === "restart") return "target";
+      if (type === "connect_failed") return "to";
+      if (type === "commit") return "writer";
+      return "client";
     }
 
     function findKey(i, dir) {
