@@ -104,7 +104,7 @@ impl Served {
 /// The run's history up to and including event `UNTIL`, from the library (not the server).
 fn history() -> Vec<HistoryEvent> {
     let scenario = kubesim::scenario::find(SCENARIO).expect("built-in scenario");
-    let seed = kubesim::cli_seed(SEED).expect("seed");
+    let seed = kubesim::seed::parse(SEED).expect("seed");
     let report = kubesim::run::run(&scenario, seed, true);
     report.events.into_iter().take(UNTIL as usize + 1).collect()
 }

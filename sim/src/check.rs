@@ -99,7 +99,7 @@ impl Check {
     pub fn run(self) -> Vec<RunReport> {
         let pinned = std::env::var(SEED_VAR)
             .ok()
-            .map(|v| crate::cli_seed(&v).unwrap_or_else(|e| panic!("{SEED_VAR}: {e}")));
+            .map(|v| crate::seed::parse(&v).unwrap_or_else(|e| panic!("{SEED_VAR}: {e}")));
         let seeds: Vec<u64> = match pinned {
             Some(s) => vec![s],
             None => self.seeds.clone().collect(),

@@ -1,6 +1,41 @@
 //! # kubesim
 //!
-//! Deterministic simulation testing for Kubernetes controllers.
+//! Deterministic simulation testing for Kubernetes controllers: an in-process API server with
+//! Kubernetes REST semantics, controller replicas and clients as turmoil hosts, and faults, all
+//! driven by one 64-bit seed. Start here: a scenario is a setup function over a [`world::World`];
+//! [`check()`] runs it over many seeds and fails with a replay command when an oracle trips.
+//!
+//! ```
+//! use k8s_openapi::api::core::v1::ConfigMap;
+//! use kube::api::{Api, PostParams};
+//! use kubesim::prelude::*;
+//!
+//! fn setup(world: &mut World) {
+//!     // A client host with a real `kube::Client` over the simulated network.
+//!     world.add_client("writer", |host| async move {
+//!         let api: Api<ConfigMap> = Api::namespaced(host.client(), "default");
+//!         let mut cm = ConfigMap::default();
+//!         cm.metadata.name = Some("hello".into());
+//!         // Retried through the seed's faults until the API server answers.
+//!         let pp = PostParams::default();
+//!         insist(&host, "create hello", || api.create(&pp, &cm)).await;
+//!     });
+//!     // After the faults heal, storage must hold the config map.
+//!     world.converges_within(None, |objects| {
+//!         match objects.of::<ConfigMap>().len() {
+//!             1 => Ok(()),
+//!             n => Err(format!("{n} config maps")),
+//!         }
+//!     });
+//! }
+//!
+//! kubesim::check(Scenario::new("hello", setup)).seeds(0..3).run();
+//! ```
+//!
+//! [`prelude`] brings what a scenario needs; `README.md` has the tutorial (a controller under
+//! faults), the command line, the history format and the oracles.
+//!
+//! The modules:
 //!
 //! - [`api`]: the API server core, a pure state machine with Kubernetes REST semantics.
 //! - [`check`]: `kubesim::check(scenario).seeds(0..500).run()` for a user's own tests.
@@ -11,6 +46,8 @@
 //! - [`kube_runtime`]: a `kube_runtime::Controller`'s reconciles recorded in the history.
 //! - [`history`]: the run's history recorder, text and JSON Lines forms, first difference.
 //! - [`clock`]: the fixed epoch and simulated timestamps.
+//! - [`error`]: [`Error`], the crate's error type.
+//! - [`seed`]: seeds as text (decimal or `0x` hex).
 //! - [`determinism`]: what makes unmodified kube-runtime and users' crates follow the seed
 //!   (libc interposition, a fresh thread per world, pinned ahash/fastrand), and [`isolated`].
 //! - [`clockskew`]: per-replica clocks with offset, drift and process pauses (leader election).
@@ -36,6 +73,7 @@ pub mod check;
 pub mod clock;
 pub mod clockskew;
 pub mod determinism;
+pub mod error;
 pub mod history;
 pub mod http;
 pub mod kit;
@@ -46,6 +84,7 @@ pub mod picture;
 pub mod plan;
 pub mod run;
 pub mod scenario;
+pub mod seed;
 pub mod serve;
 pub mod shrink;
 pub mod sweep;
@@ -56,17 +95,4 @@ pub mod prelude;
 
 pub use check::check;
 pub use determinism::isolated;
-
-/// Parses a seed as the command line and `KUBESIM_SEED` spell it: decimal or `0x` hex.
-pub fn cli_seed(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => t.parse::<u64>(),
-    };
-    parsed.map_err(|_| {
-        format!(
-            "invalid seed {s:?}: expected a number in 0..=18446744073709551615 (decimal or 0x hex)"
-        )
-    })
-}
+pub use error::{Error, Result};

@@ -78,7 +78,7 @@ pub(crate) enum Prepared {
     /// The world, its setup done and its faults drawn or installed.
     Ready(Box<World>),
     /// The world could not be built: the report carries the `run-completes` violation.
-    Unbuildable(RunReport),
+    Unbuildable(Box<RunReport>),
 }
 
 /// Builds `scenario`'s world for `seed` on the calling thread (which must not have run a world
@@ -98,7 +98,7 @@ pub(crate) fn prepare(
     let mut world = match World::try_new(seed, config, recorder.clone()) {
         Ok(world) => world,
         Err(e) => {
-            return Ok(Prepared::Unbuildable(RunReport {
+            return Ok(Prepared::Unbuildable(Box::new(RunReport {
                 scenario: scenario.name,
                 seed,
                 hash: 0,
@@ -113,7 +113,7 @@ pub(crate) fn prepare(
                 sim_time_us: 0,
                 faults: Vec::new(),
                 plan: None,
-            }))
+            })))
         }
     };
     world.faults = faults;
@@ -143,19 +143,19 @@ fn run_here(
     let recorder = Recorder::with_retention(keep_history);
     let mut world = match prepare(scenario, seed, &recorder, faults, plan)? {
         Prepared::Ready(world) => world,
-        Prepared::Unbuildable(report) => return Ok(report),
+        Prepared::Unbuildable(report) => return Ok(*report),
     };
     let plan_text = world.fault_plan();
     let result = world.run();
     let sim_time_us = world.sim.elapsed().as_micros() as u64;
     let events = recorder.events();
     let mut violations = Vec::new();
-    if let Err(message) = result {
+    if let Err(e) = result {
         violations.push(Violation {
             oracle: names::RUN_COMPLETES,
             time_us: sim_time_us,
             event_id: recorder.len().checked_sub(1),
-            message,
+            message: e.to_string(),
         });
     }
     if keep_history {

@@ -679,11 +679,11 @@ impl World {
     }
 
     /// Steps the simulation until every client host has finished, applying scheduled faults
-    /// between steps. A host error, or running past the configured duration, is an `Err` with
-    /// turmoil's message.
-    pub fn run(&mut self) -> Result<(), String> {
+    /// between steps. A host error, or running past the configured duration, is a
+    /// [`RunError::Host`] with turmoil's message.
+    pub fn run(&mut self) -> Result<(), RunError> {
         let buggify_seed = self.fork_seed();
-        self.check_fault_plan().map_err(|e| e.to_string())?;
+        self.check_fault_plan().map_err(RunError::Plan)?;
         self.plan.started = Some(self.current_plan());
         let buggify = crate::buggify::activate_with(
             buggify_seed,
@@ -695,7 +695,7 @@ impl World {
         result
     }
 
-    fn run_steps(&mut self) -> Result<(), String> {
+    fn run_steps(&mut self) -> Result<(), RunError> {
         if let (Some(c), Some(heal)) = (&mut self.convergence, self.heal_at) {
             c.set_heal_at(heal);
         }
@@ -713,11 +713,9 @@ impl World {
             }
             let step = self.sim.step();
             if self.determinism.real_connects() > 0 {
-                return Err(format!(
-                    "a simulated host tried to connect to the real network ({} attempts refused): \
-                     build its kube::Client with kubesim::transport::client, not Client::try_default",
-                    self.determinism.real_connects()
-                ));
+                return Err(RunError::RealNetwork {
+                    attempts: self.determinism.real_connects(),
+                });
             }
             match step {
                 Ok(true) => return Ok(()),
@@ -725,10 +723,31 @@ impl World {
                     return Ok(())
                 }
                 Ok(false) => {}
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(RunError::Host(e.to_string())),
             }
         }
     }
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A host returned an error or panicked, or the run passed its configured duration
+    /// (turmoil's message).
+    #[error("{0}")]
+    Host(String),
+    /// A simulated host tried to reach a real cluster.
+    #[error(
+        "a simulated host tried to connect to the real network ({attempts} attempts refused): \
+         build its kube::Client with kubesim::transport::client, not Client::try_default"
+    )]
+    RealNetwork {
+        /// Connects refused.
+        attempts: u64,
+    },
+    /// The fault plan does not fit the world.
+    #[error(transparent)]
+    Plan(PlanError),
 }
 
 #[cfg(test)]

@@ -51,7 +51,7 @@ pub const SEEDS_VAR: &str = "KUBESIM_USER_BUGS_SEEDS";
 fn long_run() -> Option<u64> {
     let v = std::env::var(SEEDS_VAR).ok()?;
     Some(
-        kubesim::cli_seed(&v)
+        kubesim::seed::parse(&v)
             .unwrap_or_else(|e| panic!("{SEEDS_VAR}: {e}"))
             .max(1),
     )

@@ -2,7 +2,7 @@
 
 /// Parses a seed: decimal (`42`) or hexadecimal (`0x2a`).
 pub fn parse_seed(s: &str) -> Result<u64, String> {
-    kubesim::cli_seed(s)
+    kubesim::seed::parse(s).map_err(|e| e.to_string())
 }
 
 /// A half-open range of seeds `A..B`.

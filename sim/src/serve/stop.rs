@@ -89,7 +89,7 @@ pub fn stop_at(
         if let Some(id) = until {
             world.stop_after_event(id);
         }
-        let run_error = world.run().err();
+        let run_error = world.run().err().map(|e| e.to_string());
         let end = world.sim.elapsed();
         let cluster = Arc::clone(&world.cluster);
         drop(world);
