@@ -12,15 +12,12 @@
 //! 4. update the lease with us as holder: a new holder bumps `leaseTransitions` and sets
 //!    `acquireTime`; a renewal keeps both.
 //!
-//! [`LeaderElector::acquire`] repeats attempts every `retry_period` with jitter 1.2 (client-go's
-//! `wait.JitterUntil`); [`LeaderElector::renew`] renews every `retry_period` and stops leading
-//! once an attempt has not succeeded within `renew_deadline` (client-go's `wait.PollImmediateUntil`
-//! under a `renew_deadline` timeout). Every API call is bounded on the local clock.
+//! Every API call is bounded on the local clock. The loops that repeat attempts (acquire, renew,
+//! one term) are in `run.rs`; the conditional write before a protected write in `fence.rs`.
 
-use super::config::{jitter, ConfigError, LeaderElectionConfig, JITTER_FACTOR};
+use super::config::{ConfigError, LeaderElectionConfig};
 use super::record::LeaseRecord;
 use crate::clock::Clock;
-use crate::context::{CancelReason, Context};
 use crate::observer::{self, SharedObserver};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::jiff::Timestamp;
@@ -43,41 +40,9 @@ pub struct LeaderStatus {
     pub leading: bool,
 }
 
-/// Why leading ended (or never began).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TermEnd {
-    /// No renewal succeeded within `renew_deadline`: leadership lost.
-    Lost,
-    /// The stop context ended while leading.
-    Stopped,
-    /// The stop context ended before the lease was acquired.
-    NotAcquired,
-}
-
-/// A fenced write may not go ahead.
-#[derive(Debug, thiserror::Error)]
-pub enum FenceError {
-    /// The lease names another holder (or none): this replica is not the leader.
-    #[error("not the leader of lease {lease}: it is held by {holder}")]
-    NotLeader {
-        /// The lease, `namespace/name`.
-        lease: String,
-        /// The holder the lease names (`<none>` when empty).
-        holder: String,
-    },
-    /// The lease could not be read or written.
-    #[error("fencing lease {lease} failed: {reason}")]
-    Failed {
-        /// The lease, `namespace/name`.
-        lease: String,
-        /// What failed, in the history's text form.
-        reason: String,
-    },
-}
-
 /// Why one attempt failed, in a stable text form for the history.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum AttemptError {
+pub(super) enum AttemptError {
     /// Someone else holds a lease that has not expired on our clock.
     Held(String),
     /// The API answered with an error status.
@@ -110,7 +75,7 @@ impl From<kube::Error> for AttemptError {
 
 /// How an attempt succeeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Won {
+pub(super) enum Won {
     /// We became the holder (new term).
     Acquired,
     /// We were the holder and renewed.
@@ -120,28 +85,28 @@ enum Won {
 /// What the elector last observed (client-go's `observedRecord`, `observedTime`, the lock's cached
 /// lease, and `reportedLeader`).
 #[derive(Default)]
-struct Observed {
-    record: Option<LeaseRecord>,
+pub(super) struct Observed {
+    pub(super) record: Option<LeaseRecord>,
     /// Local time at which `record` was first seen.
     at: Option<Instant>,
     /// The lease object last read or written (its resourceVersion conditions the next update).
-    lease: Option<Lease>,
+    pub(super) lease: Option<Lease>,
     reported_leader: Option<String>,
 }
 
 /// A leader election candidate for one Lease.
 pub struct LeaderElector {
-    api: Api<Lease>,
-    name: String,
-    lease_id: String,
-    config: LeaderElectionConfig,
-    clock: Arc<dyn Clock>,
-    rng: Mutex<Box<dyn RngCore + Send>>,
+    pub(super) api: Api<Lease>,
+    pub(super) name: String,
+    pub(super) lease_id: String,
+    pub(super) config: LeaderElectionConfig,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) rng: Mutex<Box<dyn RngCore + Send>>,
     observer: SharedObserver,
     observed: Mutex<Observed>,
     /// Serialises lease writes of the renew loop and of [`LeaderElector::fence`].
-    io: tokio::sync::Mutex<()>,
-    status: watch::Sender<LeaderStatus>,
+    pub(super) io: tokio::sync::Mutex<()>,
+    pub(super) status: watch::Sender<LeaderStatus>,
 }
 
 impl LeaderElector {
@@ -219,11 +184,11 @@ impl LeaderElector {
         self.status.subscribe()
     }
 
-    fn lock(&self) -> MutexGuard<'_, Observed> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Observed> {
         self.observed.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn note(&self, text: String) {
+    pub(super) fn note(&self, text: String) {
         self.observer.record(EventKind::Lease {
             lease: self.lease_id.clone(),
             text,
@@ -231,7 +196,7 @@ impl LeaderElector {
     }
 
     /// Wall time for the record, whole microseconds (MicroTime's precision).
-    fn wall_now(&self) -> Timestamp {
+    pub(super) fn wall_now(&self) -> Timestamp {
         let t = self.clock.timestamp();
         Timestamp::from_microsecond(t.as_microsecond()).unwrap_or(t)
     }
@@ -249,7 +214,7 @@ impl LeaderElector {
     }
 
     /// Remembers `lease` as read or written; resets `observed_at` when its record changed.
-    fn set_observed(&self, lease: Lease, always_reset_time: bool) {
+    pub(super) fn set_observed(&self, lease: Lease, always_reset_time: bool) {
         let record = LeaseRecord::of(&lease);
         let now = self.clock.now();
         let mut o = self.lock();
@@ -261,7 +226,7 @@ impl LeaderElector {
     }
 
     /// Reports a change of leader once (client-go's `maybeReportTransition`).
-    fn maybe_report_transition(&self) {
+    pub(super) fn maybe_report_transition(&self) {
         let holder = self.leader();
         let changed = {
             let mut o = self.lock();
@@ -282,7 +247,7 @@ impl LeaderElector {
     }
 
     /// Runs `fut` for at most `limit` of local time.
-    async fn bounded<T>(
+    pub(super) async fn bounded<T>(
         &self,
         limit: Duration,
         fut: impl Future<Output = Result<T, kube::Error>>,
@@ -296,7 +261,7 @@ impl LeaderElector {
     }
 
     /// Time one API call may take: half the renew deadline, and never past `deadline`.
-    fn call_limit(&self, deadline: Option<Instant>) -> Duration {
+    pub(super) fn call_limit(&self, deadline: Option<Instant>) -> Duration {
         let limit = self.config.renew_deadline / 2;
         match deadline {
             Some(d) => limit.min(d.saturating_duration_since(self.clock.now())),
@@ -306,7 +271,7 @@ impl LeaderElector {
 
     /// The record we would write now: us as holder, renewed now; `prev` gives acquireTime and
     /// leaseTransitions (kept on renewal, bumped on a change of holder).
-    fn desired(&self, prev: Option<&LeaseRecord>) -> LeaseRecord {
+    pub(super) fn desired(&self, prev: Option<&LeaseRecord>) -> LeaseRecord {
         let now = self.wall_now();
         let mut r = LeaseRecord {
             holder: self.config.identity.clone(),
@@ -335,7 +300,10 @@ impl LeaderElector {
 
     /// One attempt to acquire or renew (client-go's `tryAcquireOrRenew`), with every API call
     /// ending by `deadline` (local clock) if given.
-    async fn try_acquire_or_renew(&self, deadline: Option<Instant>) -> Result<Won, AttemptError> {
+    pub(super) async fn try_acquire_or_renew(
+        &self,
+        deadline: Option<Instant>,
+    ) -> Result<Won, AttemptError> {
         let _io = self.io.lock().await;
         let now = self.clock.now();
         let params = PostParams::default();
@@ -400,7 +368,7 @@ impl LeaderElector {
         Ok(won)
     }
 
-    fn rv_text(&self) -> String {
+    pub(super) fn rv_text(&self) -> String {
         self.lock()
             .lease
             .as_ref()
@@ -408,238 +376,10 @@ impl LeaderElector {
             .unwrap_or_default()
     }
 
-    fn transitions(&self) -> i32 {
+    pub(super) fn transitions(&self) -> i32 {
         self.lock()
             .record
             .as_ref()
             .map_or(0, |r| r.lease_transitions)
-    }
-
-    /// Tries until this candidate holds the lease (`true`) or `stop` ends (`false`), waiting
-    /// `retry_period` with jitter 1.2 between attempts (client-go's `acquire`).
-    pub async fn acquire(&self, stop: &Context) -> bool {
-        loop {
-            if stop.is_done() {
-                return false;
-            }
-            let attempt = stop.run(self.try_acquire_or_renew(None)).await;
-            self.maybe_report_transition();
-            match attempt {
-                Err(_) => return false,
-                Ok(Ok(_)) => {
-                    self.note(format!(
-                        "acquired rv={} transitions={}",
-                        self.rv_text(),
-                        self.transitions()
-                    ));
-                    return true;
-                }
-                Ok(Err(_)) => {}
-            }
-            let wait = {
-                let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
-                jitter(self.config.retry_period, JITTER_FACTOR, &mut **rng)
-            };
-            if stop.run(self.clock.sleep(wait)).await.is_err() {
-                return false;
-            }
-        }
-    }
-
-    /// Renews every `retry_period` until a renewal has not succeeded within `renew_deadline`
-    /// ([`TermEnd::Lost`]) or `stop` ends ([`TermEnd::Stopped`]) (client-go's `renew`).
-    pub async fn renew(&self, stop: &Context) -> TermEnd {
-        loop {
-            let deadline = self.clock.now() + self.config.renew_deadline;
-            let poll = async {
-                loop {
-                    match self.try_acquire_or_renew(Some(deadline)).await {
-                        Ok(_) => return true,
-                        Err(e) => {
-                            self.maybe_report_transition();
-                            self.note(format!("renew-failed {e}"));
-                        }
-                    }
-                    if self.clock.now() >= deadline {
-                        return false;
-                    }
-                    self.clock.sleep(self.config.retry_period).await;
-                }
-            };
-            let expired = self.clock.sleep(self.config.renew_deadline);
-            let renewed = tokio::select! {
-                biased;
-                _ = stop.done() => return TermEnd::Stopped,
-                ok = poll => ok,
-                _ = expired => false,
-            };
-            self.maybe_report_transition();
-            if !renewed {
-                self.note(format!(
-                    "lost no renewal within {}s",
-                    self.config.renew_deadline.as_secs_f64()
-                ));
-                return TermEnd::Lost;
-            }
-            self.note(format!("renewed rv={}", self.rv_text()));
-            if stop
-                .run(self.clock.sleep(self.config.retry_period))
-                .await
-                .is_err()
-            {
-                return TermEnd::Stopped;
-            }
-        }
-    }
-
-    /// Writes an empty holder if this candidate holds the lease (client-go's `release`).
-    /// Returns false if the write failed.
-    pub async fn release(&self) -> bool {
-        let _io = self.io.lock().await;
-        if !self.is_leader() {
-            return true;
-        }
-        let (lease, prev) = {
-            let o = self.lock();
-            (o.lease.clone(), o.record.clone())
-        };
-        let Some(mut lease) = lease else {
-            return true;
-        };
-        let now = self.wall_now();
-        LeaseRecord {
-            holder: String::new(),
-            lease_duration_seconds: 1,
-            acquire_time: Some(now),
-            renew_time: Some(now),
-            lease_transitions: prev.map_or(0, |p| p.lease_transitions),
-        }
-        .write_to(&mut lease);
-        let params = PostParams::default();
-        let call = self.api.replace(&self.name, &params, &lease);
-        match self.bounded(self.call_limit(None), call).await {
-            Ok(written) => {
-                self.set_observed(written, true);
-                self.note(format!("released rv={}", self.rv_text()));
-                self.maybe_report_transition();
-                true
-            }
-            Err(e) => {
-                self.note(format!("release-failed {e}"));
-                false
-            }
-        }
-    }
-
-    /// One term (client-go's `Run`): acquires, runs `lead` with a context that is cancelled with
-    /// [`CancelReason::LeadershipLost`] when renewal fails (or with the stop reason), waits for
-    /// `lead` to finish, then releases the lease if configured to. Returns how the term ended.
-    pub async fn run<F, Fut>(&self, stop: &Context, lead: F) -> TermEnd
-    where
-        F: FnOnce(Context) -> Fut,
-        Fut: Future<Output = ()>,
-    {
-        if !self.acquire(stop).await {
-            return TermEnd::NotAcquired;
-        }
-        let lead_ctx = stop.child();
-        self.status.send_modify(|s| s.leading = true);
-        let work = lead(lead_ctx.clone());
-        let renew = self.renew(stop);
-        tokio::pin!(work, renew);
-        let mut work_done = false;
-        let end = loop {
-            tokio::select! {
-                biased;
-                end = &mut renew => break end,
-                _ = &mut work, if !work_done => work_done = true,
-            }
-        };
-        let reason = match end {
-            TermEnd::Lost => CancelReason::LeadershipLost,
-            TermEnd::Stopped | TermEnd::NotAcquired => {
-                stop.reason().unwrap_or(CancelReason::Shutdown)
-            }
-        };
-        lead_ctx.cancel(reason);
-        if !work_done {
-            work.await;
-        }
-        self.status.send_modify(|s| s.leading = false);
-        if self.config.release_on_cancel {
-            self.release().await;
-        }
-        end
-    }
-
-    /// Fencing: a conditional update of the lease (our last seen `resourceVersion`, holder =
-    /// us) that must commit before a protected write. If it succeeds, storage named this
-    /// candidate as holder at that revision and no one took the lease over since it was last
-    /// observed; a deposed leader gets [`FenceError::NotLeader`] instead of writing.
-    ///
-    /// Call it immediately before each protected write, with no wait on the local clock in
-    /// between: a candidate can take the lease over only a full `lease_duration` (on its clock)
-    /// after seeing this update, which bounds how stale the write can be.
-    pub async fn fence(&self) -> Result<(), FenceError> {
-        let _io = self.io.lock().await;
-        let not_leader = |holder: &str| FenceError::NotLeader {
-            lease: self.lease_id.clone(),
-            holder: holder.to_string(),
-        };
-        let failed = |e: AttemptError| {
-            let reason = e.to_string();
-            self.note(format!("fence-failed {reason}"));
-            FenceError::Failed {
-                lease: self.lease_id.clone(),
-                reason,
-            }
-        };
-        let (lease, prev) = {
-            let o = self.lock();
-            (o.lease.clone(), o.record.clone())
-        };
-        let (Some(mut lease), Some(prev)) = (lease, prev) else {
-            return Err(not_leader("<none>"));
-        };
-        if prev.holder != self.config.identity {
-            return Err(not_leader(prev.holder_text()));
-        }
-        let params = PostParams::default();
-        self.desired(Some(&prev)).write_to(&mut lease);
-        let first = self
-            .bounded(
-                self.call_limit(None),
-                self.api.replace(&self.name, &params, &lease),
-            )
-            .await;
-        let written = match first {
-            Ok(w) => w,
-            Err(AttemptError::Api(409, _)) => {
-                // Someone wrote the lease since we saw it: read it and retry only if it is ours.
-                let current = self
-                    .bounded(self.call_limit(None), self.api.get(&self.name))
-                    .await
-                    .map_err(failed)?;
-                let record = LeaseRecord::of(&current);
-                self.set_observed(current.clone(), false);
-                if record.holder != self.config.identity {
-                    self.note(format!("fence-failed held by {}", record.holder_text()));
-                    self.maybe_report_transition();
-                    return Err(not_leader(record.holder_text()));
-                }
-                let mut lease = current;
-                self.desired(Some(&record)).write_to(&mut lease);
-                self.bounded(
-                    self.call_limit(None),
-                    self.api.replace(&self.name, &params, &lease),
-                )
-                .await
-                .map_err(failed)?
-            }
-            Err(e) => return Err(failed(e)),
-        };
-        self.set_observed(written, true);
-        self.note(format!("fenced rv={}", self.rv_text()));
-        Ok(())
     }
 }

@@ -28,11 +28,13 @@
 
 mod config;
 mod elector;
+mod fence;
 mod record;
 mod run;
 
 pub use crate::clock::{wall_after, Clock, ManualClock, TokioClock};
 pub use config::{jitter, ConfigError, LeaderElectionConfig, JITTER_FACTOR};
-pub use elector::{FenceError, LeaderElector, LeaderStatus, TermEnd};
+pub use elector::{LeaderElector, LeaderStatus};
+pub use fence::FenceError;
 pub use record::LeaseRecord;
-pub use run::run_while_leading;
+pub use run::{run_while_leading, TermEnd};

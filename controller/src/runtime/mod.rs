@@ -13,6 +13,7 @@
 //!    `run` returns after every task it spawned has finished (see [`TaskSet`]).
 
 pub mod action;
+mod worker;
 
 pub use action::Action;
 
@@ -22,7 +23,6 @@ use crate::observer::{self, SharedObserver};
 use crate::rate_limiter::{default_controller_rate_limiter, RateLimiter};
 use crate::tasks::TaskSet;
 use crate::workqueue::RateLimitingQueue;
-use futures::future::BoxFuture;
 use kube::api::Api;
 use kube::{Resource, ResourceExt};
 use kubesim_model::EventKind;
@@ -32,7 +32,7 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::Instant;
+use worker::Worker;
 
 /// Settings of a [`Controller`].
 #[derive(Debug, Clone)]
@@ -336,133 +336,4 @@ pub fn owner_keys<C: Resource>(obj: &C, owner_kind: &str) -> Vec<ObjectRef> {
         .filter(|o| o.kind == owner_kind)
         .map(|o| ObjectRef::new(obj.meta().namespace.as_deref(), &o.name))
         .collect()
-}
-
-struct Worker<K: Resource, L> {
-    index: u32,
-    queue: RateLimitingQueue<ObjectRef, L>,
-    store: Store<K>,
-    observer: SharedObserver,
-    ctx: Context,
-    timeout: Option<Duration>,
-}
-
-impl<K, L> Worker<K, L>
-where
-    K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
-    L: RateLimiter<ObjectRef> + Send + 'static,
-{
-    fn run<T, E, R, RFut, P>(
-        self,
-        reconcile: Arc<R>,
-        error_policy: Arc<P>,
-        data: Arc<T>,
-    ) -> BoxFuture<'static, ()>
-    where
-        T: Send + Sync + 'static,
-        E: std::error::Error + Send + 'static,
-        R: Fn(Arc<K>, Context, Arc<T>) -> RFut + Send + Sync + 'static,
-        RFut: Future<Output = Result<Action, E>> + Send + 'static,
-        P: Fn(Arc<K>, &ReconcileError<E>, Arc<T>) -> Action + Send + Sync + 'static,
-    {
-        Box::pin(async move {
-            while let Some(key) = self.queue.get().await {
-                let k = key.to_string();
-                self.observer.record(EventKind::QueueGet {
-                    key: k.clone(),
-                    worker: self.index,
-                });
-                if let Some(obj) = self.store.get(&key) {
-                    self.reconcile_one(&key, obj, &*reconcile, &*error_policy, &data)
-                        .await;
-                } else {
-                    // Gone from the cache: nothing to reconcile.
-                    self.queue.forget(&key);
-                }
-                self.queue.done(&key);
-                self.observer.record(EventKind::QueueDone { key: k });
-            }
-        })
-    }
-
-    async fn reconcile_one<T, E, R, RFut, P>(
-        &self,
-        key: &ObjectRef,
-        obj: Arc<K>,
-        reconcile: &R,
-        error_policy: &P,
-        data: &Arc<T>,
-    ) where
-        E: std::error::Error + Send + 'static,
-        R: Fn(Arc<K>, Context, Arc<T>) -> RFut,
-        RFut: Future<Output = Result<Action, E>>,
-        P: Fn(Arc<K>, &ReconcileError<E>, Arc<T>) -> Action,
-    {
-        let k = key.to_string();
-        let attempt = self.queue.num_requeues(key) + 1;
-        self.observer.record(EventKind::ReconcileBegin {
-            key: k.clone(),
-            attempt,
-        });
-        let started = Instant::now(); // det-ok: tokio::time::Instant, the host's simulated clock
-        let ctx = match self.timeout {
-            Some(t) => self.ctx.with_timeout(t),
-            None => self.ctx.child(),
-        };
-        let result = ctx
-            .run(reconcile(obj.clone(), ctx.clone(), data.clone()))
-            .await;
-        let (action, outcome) = match result {
-            Ok(Ok(action)) => (action, success_outcome(action)),
-            Ok(Err(e)) => {
-                let err = ReconcileError::Reconciler(e);
-                let a = error_policy(obj, &err, data.clone());
-                (a, failure_outcome(a, &err.to_string()))
-            }
-            Err(c) => {
-                let err = ReconcileError::<E>::Cancelled(c);
-                let a = error_policy(obj, &err, data.clone());
-                (a, format!("cancelled {}", c.reason()))
-            }
-        };
-        match action {
-            Action::AwaitChange => self.queue.forget(key),
-            Action::RequeueAfter(d) => {
-                self.queue.forget(key);
-                self.observer.record(EventKind::QueueAdd {
-                    key: k.clone(),
-                    how: format!("after {}ms", d.as_millis()),
-                });
-                self.queue.queue().add_after(key.clone(), d);
-            }
-            Action::Requeue => {
-                self.observer.record(EventKind::QueueAdd {
-                    key: k.clone(),
-                    how: "rate-limited".into(),
-                });
-                self.queue.add_rate_limited(key.clone());
-            }
-        }
-        self.observer.record(EventKind::ReconcileEnd {
-            key: k,
-            attempt,
-            outcome,
-            duration_us: started.elapsed().as_micros() as u64,
-        });
-    }
-}
-
-fn success_outcome(a: Action) -> String {
-    match a {
-        Action::AwaitChange => "ok".into(),
-        Action::RequeueAfter(d) => format!("ok requeue-after {}ms", d.as_millis()),
-        Action::Requeue => "ok requeue".into(),
-    }
-}
-
-fn failure_outcome(a: Action, msg: &str) -> String {
-    match a {
-        Action::AwaitChange => format!("terminal {msg}"),
-        _ => format!("error {msg}"),
-    }
 }
