@@ -305,7 +305,7 @@ impl World {
         );
         let host = name.clone();
         self.sim.host(host.as_str(), move || {
-            replica::run(cluster.clone(), name.clone(), lag)
+            crate::http::server::run(cluster.clone(), name.clone(), lag)
         });
         self.replicas.push(host);
     }

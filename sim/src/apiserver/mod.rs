@@ -3,8 +3,9 @@
 //! - [`Cluster`]: storage ([`ApiState`]) behind a lock, the storage revision as a
 //!   `tokio::sync::watch` channel that replicas' watch caches follow, and the run's history.
 //!   It lives outside every turmoil host, so it survives replica crashes (it is etcd).
-//! - [`replica`]: one API server replica as a turmoil host: a watch cache that trails storage by
-//!   its lag, and the HTTP front (`crate::http`) on port [`API_PORT`].
+//! - [`replica`]: one API server replica's state: a watch cache that trails storage by its lag,
+//!   and what it injects. Its HTTP front and host loop (on port [`API_PORT`]) are `crate::http`,
+//!   which depends on this module, not the reverse.
 //! - [`gc`]: the garbage collector of kube-controller-manager, as its own host.
 //! - [`faults`]: API errors, slow responses and watch drops a replica injects.
 

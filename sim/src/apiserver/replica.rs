@@ -1,15 +1,11 @@
-//! One API server replica as a turmoil host.
-//!
-//! Two tasks: the watch cache pump, which follows storage's revision and applies it to this
-//! replica's cache `lag` later (the cache trails storage, as kube-apiserver's watch cache trails
-//! etcd), and the accept loop, which serves each connection with hyper's HTTP/1.1 server and the
-//! handler in `crate::http`. Everything here is rebuilt when the host restarts; storage is not.
+//! One API server replica's state: its watch cache, which trails storage by the replica's lag
+//! (as kube-apiserver's watch cache trails etcd), and what it injects. The HTTP front that
+//! serves it, and the replica's host loop, are `crate::http` (which depends on this, not the
+//! reverse). Everything here is rebuilt when the replica's host restarts; storage is not.
 
 use super::faults::Injector;
-use super::{Cluster, API_PORT};
+use super::Cluster;
 use crate::api::WatchCache;
-use crate::http;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use kubesim_model::EventKind;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -29,6 +25,37 @@ pub struct Replica {
 }
 
 impl Replica {
+    /// Replica `name` of `cluster` inside the simulation: a cold watch cache at storage's
+    /// revision and the faults of its index (`apiserver-N`). Follow storage with [`pump`].
+    pub fn start(cluster: Arc<Cluster>, name: String) -> Arc<Self> {
+        let cache = WatchCache::new(&cluster.state(), cluster.config.watch_cache_capacity);
+        let index = name
+            .rsplit('-')
+            .next()
+            .and_then(|i| i.parse().ok())
+            .unwrap_or(0);
+        let faults = cluster.injector(index);
+        Self::with(cluster, name, cache, faults, None)
+    }
+
+    fn with(
+        cluster: Arc<Cluster>,
+        name: String,
+        cache: WatchCache,
+        faults: Injector,
+        frozen_at: Option<Duration>,
+    ) -> Arc<Self> {
+        let (cache_revision, _) = tokio::sync::watch::channel(cache.revision());
+        Arc::new(Self {
+            name,
+            cluster,
+            cache: Mutex::new(cache),
+            cache_revision,
+            faults,
+            frozen_at,
+        })
+    }
+
     /// Locks the watch cache. Take storage's lock first when both are needed.
     pub fn cache(&self) -> MutexGuard<'_, WatchCache> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
@@ -46,27 +73,15 @@ impl Replica {
 }
 
 /// A replica outside the simulation, serving `cluster` as it stands (the run has stopped): no
-/// faults, a warm watch cache, and the pump that lets it follow writes made to it. Spawn the
-/// pump (the returned future) on the same `LocalSet` as the connections. Its clock stays at
-/// `now` (the simulated moment the run stopped): new objects are created then, ages count to it.
-pub fn standalone(
-    cluster: Arc<Cluster>,
-    now: Duration,
-) -> (Arc<Replica>, impl std::future::Future<Output = ()>) {
+/// faults, a warm watch cache, and its clock at `now` (the simulated moment the run stopped:
+/// new objects are created then, ages count to it). Run [`pump`] beside it so that it follows
+/// writes made to it.
+pub fn standalone(cluster: Arc<Cluster>, now: Duration) -> Arc<Replica> {
     cluster.set_replica_faults(super::faults::ReplicaFaults::default());
     cluster.heal_replica_faults();
     let cache = WatchCache::warm(&cluster.state(), cluster.config.watch_cache_capacity);
-    let (cache_revision, _) = tokio::sync::watch::channel(cache.revision());
-    let replica = Arc::new(Replica {
-        name: host_name(0),
-        faults: cluster.injector(0),
-        cluster,
-        cache: Mutex::new(cache),
-        cache_revision,
-        frozen_at: Some(now),
-    });
-    let pump = pump(replica.clone(), Duration::ZERO);
-    (replica, pump)
+    let faults = cluster.injector(0);
+    Replica::with(cluster, host_name(0), cache, faults, Some(now))
 }
 
 /// Host name of replica `index`.
@@ -74,96 +89,8 @@ pub fn host_name(index: usize) -> String {
     format!("apiserver-{index}")
 }
 
-/// The host future of replica `name`, whose cache trails storage by `lag`.
-pub async fn run(cluster: Arc<Cluster>, name: String, lag: Duration) -> turmoil::Result {
-    let cache = {
-        let st = cluster.state();
-        WatchCache::new(&st, cluster.config.watch_cache_capacity)
-    };
-    let (cache_revision, _) = tokio::sync::watch::channel(cache.revision());
-    let index = name
-        .rsplit('-')
-        .next()
-        .and_then(|i| i.parse().ok())
-        .unwrap_or(0);
-    let faults = cluster.injector(index);
-    let replica = Arc::new(Replica {
-        faults,
-        name,
-        cluster,
-        cache: Mutex::new(cache),
-        cache_revision,
-        frozen_at: None,
-    });
-    // Host tasks go on the LocalSet: its single task list drops in a fixed order on a crash,
-    // while tokio::spawn tasks are sharded by a process-global task id (see transport.rs).
-    tokio::task::spawn_local(pump(replica.clone(), lag));
-
-    let listener = turmoil::net::TcpListener::bind(("0.0.0.0", API_PORT)).await?;
-    let mut conn_id = 0u64;
-    loop {
-        let (stream, peer) = listener.accept().await?;
-        conn_id += 1;
-        let replica = replica.clone();
-        // The client's host name, to count its writes and to say in the history whose
-        // connection this is (turmoil's reverse DNS).
-        let peer: Arc<str> = turmoil::reverse_lookup(peer.ip())
-            .unwrap_or_default()
-            .into();
-        let recorder = replica.cluster.recorder.clone();
-        recorder.record(
-            &replica.name,
-            EventKind::ConnOpen {
-                conn: conn_id,
-                peer: if peer.is_empty() {
-                    "unknown".into()
-                } else {
-                    peer.to_string()
-                },
-            },
-        );
-        let host = replica.name.clone();
-        // On the host's LocalSet: the close is recorded by this task when hyper's connection
-        // future ends (the client closed it or it broke), at a point of the run the seed fixes.
-        // A crash of the replica drops the task unrecorded; its `crash` line ends them all.
-        tokio::task::spawn_local(async move {
-            let conn = conn_id;
-            let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
-                let (replica, peer) = (replica.clone(), peer.clone());
-                let write = is_write(req.method());
-                req.extensions_mut().insert(http::Peer(peer.clone()));
-                async move {
-                    let resp = http::handle(&replica, conn, req).await;
-                    // A fault plan's reset: failing the service makes hyper drop the connection.
-                    if resp.extensions().get::<http::ResetConnection>().is_some() {
-                        return Err(http::ResetConnection);
-                    }
-                    if write && resp.status().is_success() {
-                        replica.cluster.count_write(&peer);
-                    }
-                    Ok(resp)
-                }
-            });
-            // A connection that breaks (reset, partition, crash of the peer) just ends.
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-            recorder.record(&host, EventKind::ConnClose { conn });
-        });
-    }
-}
-
-/// Whether a request with `method` is a write (create, update, patch, delete).
-fn is_write(method: &hyper::Method) -> bool {
-    matches!(
-        *method,
-        hyper::Method::POST | hyper::Method::PUT | hyper::Method::PATCH | hyper::Method::DELETE
-    )
-}
-
-/// Applies storage's new revisions to the cache, `lag` after it sees them.
-async fn pump(replica: Arc<Replica>, lag: Duration) {
+/// Applies storage's new revisions to the replica's cache, `lag` after it sees them.
+pub async fn pump(replica: Arc<Replica>, lag: Duration) {
     let mut storage = replica.cluster.subscribe();
     loop {
         if storage.changed().await.is_err() {

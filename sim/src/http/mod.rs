@@ -9,11 +9,13 @@
 //! - [`watch`]: watch streams.
 //! - [`discovery`]: `/api`, `/apis`, group versions and `/version`, for kubectl.
 //! - [`table`]: `Table` answers for clients that ask for server-side printing (kubectl get).
+//! - [`server`]: the replica's host loop (accept, serve each connection).
 
 pub mod body;
 pub mod discovery;
 pub mod query;
 pub mod route;
+pub mod server;
 pub mod table;
 pub mod watch;
 

@@ -1,12 +1,11 @@
-//! The served API server: one replica's HTTP front over the stopped run's storage, on a real
-//! TCP listener and a single-threaded tokio runtime (the same `LocalSet` shape a replica host
-//! has inside the simulation). It runs after the simulation, on real time: watch timeouts and
-//! bookmarks tick by the wall clock, and writes (`kubectl edit`, `apply`) go into storage.
+//! The served API server: one replica's HTTP front (`crate::http::server::connection`, the same
+//! as inside the simulation) over the stopped run's storage, on a real TCP listener and a
+//! single-threaded tokio runtime (the `LocalSet` shape a replica host has inside the
+//! simulation). It runs after the simulation, on real time: watch timeouts and bookmarks tick by
+//! the wall clock, and writes (`kubectl edit`, `apply`) go into storage.
 
 use crate::apiserver::{replica, Cluster};
-use crate::http;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use std::convert::Infallible;
+use crate::http::server::connection;
 use std::sync::Arc;
 
 /// Serves `cluster` on `listener` until the process ends or accepting fails; the server's clock
@@ -23,25 +22,14 @@ pub fn serve(
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        let (replica, pump) = replica::standalone(cluster, now);
-        tokio::task::spawn_local(pump);
-        let mut conn_id = 0u64;
+        let replica = replica::standalone(cluster, now);
+        tokio::task::spawn_local(replica::pump(replica.clone(), std::time::Duration::ZERO));
+        let mut conn = 0u64;
         loop {
-            let (stream, _) = listener.accept().await?;
-            conn_id += 1;
-            let replica = replica.clone();
-            tokio::task::spawn_local(async move {
-                let conn = conn_id;
-                let service = hyper::service::service_fn(move |req| {
-                    let replica = replica.clone();
-                    async move { Ok::<_, Infallible>(http::handle(&replica, conn, req).await) }
-                });
-                // A client that goes away just ends its connection.
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
+            let (stream, peer) = listener.accept().await?;
+            conn += 1;
+            let peer: Arc<str> = peer.to_string().into();
+            tokio::task::spawn_local(connection(replica.clone(), conn, peer, stream));
         }
     })
 }
