@@ -102,3 +102,14 @@ pub(crate) const TIGHT: super::HotLoop = super::HotLoop {
     requests_max: 3,
     retries_max: 2,
 };
+
+/// Three commits on `configmaps/default`, one elsewhere (rev 3), and a watch from rv=1.
+pub(crate) fn log() -> Vec<(&'static str, EventKind)> {
+    vec![
+        commit(2, WatchEventType::Added, "configmaps/default/a"),
+        commit(3, WatchEventType::Added, "configmaps/other/x"),
+        commit(4, WatchEventType::Modified, "configmaps/default/a"),
+        commit(5, WatchEventType::Added, "configmaps/default/b"),
+        open(0, "configmaps/default", Some("1")),
+    ]
+}
