@@ -6,9 +6,12 @@
 //! - [`Clock`]: the local clock the algorithm times takeover and the renew deadline on
 //!   ([`TokioClock`] by default; the simulator supplies skewed and pausable clocks). It lives in
 //!   [`crate::clock`], shared with the workqueue and the rate limiters, and is re-exported here.
-//! - [`LeaderElector`]: acquire (retry with jitter 1.2), renew, release, `run` for one term,
-//!   [`LeaderStatus`] updates, and [`LeaderElector::fence`].
-//! - [`run_while_leading`]: runs work (a controller) only while leading.
+//! - [`LeaderElector`] (`elector.rs`): the candidate, what it observed, one attempt to acquire
+//!   or renew, and [`LeaderStatus`] updates.
+//! - The run loop (`run.rs`): acquire (retry with jitter 1.2), renew, release, `run` for one term
+//!   ending with a [`TermEnd`], and [`run_while_leading`], which runs work (a controller) only
+//!   while leading.
+//! - Fencing (`fence.rs`): [`LeaderElector::fence`] and [`FenceError`].
 //!
 //! Every step is reported to the [`Observer`](crate::Observer) as
 //! `EventKind::Lease { lease, text }` with `text` one of `acquired rv=R transitions=T`,

@@ -4,8 +4,9 @@
 //! 1. informers (the primary resource, plus any [`Controller::watches`]) list and watch; their
 //!    handlers map each change to keys (the object's own key, its owner's key, or a custom map)
 //!    and add them to the queue;
-//! 2. workers start only once every informer has synced; `max_concurrent_reconciles` of them
-//!    take keys from the queue, which guarantees one key is never reconciled twice at once;
+//! 2. workers (`worker.rs`) start only once every informer has synced; `max_concurrent_reconciles`
+//!    of them take keys from the queue, which guarantees one key is never reconciled twice at
+//!    once;
 //! 3. each reconcile runs under a [`Context`] child of the runtime's work context; its outcome
 //!    drives the queue ([`Action`]): forget, `add_after`, or `add_rate_limited`;
 //! 4. when the stop context ends, informers stop, the queue drains for `shutdown_grace`, then

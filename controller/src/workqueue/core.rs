@@ -14,7 +14,7 @@
 //! of the slot, beside a count of the key's places in the FIFO. An add of a known key costs one
 //! hash and one probe; a get costs none; a done costs one hash and one probe. A slot is released,
 //! and its key dropped, as soon as the key is neither dirty, processing, waiting nor in the FIFO,
-//! so memory follows the live keys, not every key ever seen.
+//! so memory follows the live keys, not every key ever seen. Interning is in `slots.rs`.
 //!
 //! # Delayed keys without a background loop
 //!
@@ -40,15 +40,15 @@
 //! [`WorkQueue`]: super::WorkQueue
 
 use std::collections::VecDeque;
-use std::hash::{BuildHasher, Hash};
+use std::hash::Hash;
 use std::time::Duration;
 
 use hashbrown::HashTable;
-use rustc_hash::FxBuildHasher;
 use tokio::time::Instant;
 
 use super::delay_heap::DelayHeap;
 use super::metrics::{MetricsState, QueueConfig, WorkQueueMetrics};
+use super::slots::{hash_of, Slot};
 pub(crate) use super::wakeups::Wakeups;
 use crate::clock::ClockHandle;
 
@@ -61,27 +61,6 @@ const WAITING: u8 = 1 << 2;
 
 /// Delays are capped here (30 years), as tokio caps far-future sleeps.
 const DELAY_MAX: Duration = Duration::from_secs(86_400 * 365 * 30);
-
-fn hash_of<Q: Hash + ?Sized>(key: &Q) -> u64 {
-    FxBuildHasher.hash_one(key)
-}
-
-#[derive(Debug)]
-struct Slot<K> {
-    /// `None` while the slot is on the free list.
-    key: Option<K>,
-    /// How many times the id is in the FIFO: 1 while the key waits there, 0 otherwise, more only
-    /// after `done` for a key that was queued and not processing (see the module documentation).
-    queued: u32,
-    state: u8,
-}
-
-impl<K> Slot<K> {
-    /// Neither dirty, processing, waiting nor in the FIFO: the slot may be released.
-    fn is_idle(&self) -> bool {
-        self.state == 0 && self.queued == 0
-    }
-}
 
 /// The outcome of trying to take a key without waiting.
 #[derive(Debug, PartialEq, Eq)]
@@ -98,10 +77,10 @@ pub(crate) enum GetPoll<K> {
 #[derive(Debug)]
 pub(crate) struct Core<K> {
     /// Interned ids; hashed and compared through `slots`.
-    table: HashTable<u32>,
-    slots: Vec<Slot<K>>,
+    pub(super) table: HashTable<u32>,
+    pub(super) slots: Vec<Slot<K>>,
     /// Released ids, reused last-in first-out (deterministic).
-    free: Vec<u32>,
+    pub(super) free: Vec<u32>,
     /// Queued ids in add order; each is dirty and not processing, except after `done` for a key
     /// that was not processing (see the module documentation).
     fifo: VecDeque<u32>,
@@ -349,73 +328,6 @@ impl<K: Hash + Eq + Clone> Core<K> {
             + self.fifo.capacity() * std::mem::size_of::<u32>()
             + self.delayed.heap_bytes()
             + self.metrics.heap_bytes()
-    }
-
-    /// The id of `key`, allocating a slot (state 0) if it is not interned.
-    ///
-    /// A lookup first (`find`), an insertion only on a miss: in a storm most adds hit, and a
-    /// hit through `find` does less than through `entry`, which also looks for a free bucket.
-    #[inline(never)]
-    fn intern(&mut self, key: K) -> u32 {
-        let hash = hash_of(&key);
-        let slots = &self.slots;
-        match self
-            .table
-            .find(hash, |&id| slots[id as usize].key.as_ref() == Some(&key))
-        {
-            Some(&id) => id,
-            None => self.insert_new(hash, key),
-        }
-    }
-
-    /// Interns `key`, which is not interned, under its `hash`.
-    fn insert_new(&mut self, hash: u64, key: K) -> u32 {
-        let id = match self.free.pop() {
-            Some(id) => {
-                let slot = &mut self.slots[id as usize];
-                assert!(slot.key.is_none() && slot.is_idle(), "invariant: free slot");
-                slot.key = Some(key);
-                id
-            }
-            None => {
-                let id =
-                    u32::try_from(self.slots.len()).expect("invariant: fewer than 2^32 live keys");
-                self.slots.push(Slot {
-                    key: Some(key),
-                    queued: 0,
-                    state: 0,
-                });
-                id
-            }
-        };
-        let slots = &self.slots;
-        self.table.insert_unique(hash, id, |&id| {
-            hash_of(
-                slots[id as usize]
-                    .key
-                    .as_ref()
-                    .expect("invariant: an interned slot holds its key"),
-            )
-        });
-        id
-    }
-
-    /// Releases `id` if it is neither dirty, processing, waiting nor in the FIFO.
-    fn release_if_idle(&mut self, id: u32) {
-        let slot = &mut self.slots[id as usize];
-        if !slot.is_idle() {
-            return;
-        }
-        let key = slot
-            .key
-            .take()
-            .expect("invariant: an interned slot holds its key");
-        let entry = self
-            .table
-            .find_entry(hash_of(&key), |&other| other == id)
-            .expect("invariant: an interned id is in the table");
-        entry.remove();
-        self.free.push(id);
     }
 
     /// client-go `Add` for an interned id.

@@ -3,7 +3,8 @@
 //!
 //! | file              | concept                                                           |
 //! |-------------------|-------------------------------------------------------------------|
-//! | `core.rs`         | the algorithm: interned keys, dirty/processing/waiting bits, FIFO |
+//! | `core.rs`         | the algorithm: dirty/processing/waiting bits, FIFO, due keys      |
+//! | `slots.rs`        | interned keys: one slot per live key, a dense id, a free list     |
 //! | `wakeups.rs`      | whom to notify after an operation, outside the lock               |
 //! | `delay_heap.rs`   | min-heap on ready time with "earlier wins" (decrease-key)         |
 //! | `queue.rs`        | [`WorkQueue`], [`LocalWorkQueue`]: shared cell, async `get`, drain |
@@ -23,6 +24,7 @@ mod metrics;
 mod mode;
 mod queue;
 mod rate_limited;
+mod slots;
 mod wakeups;
 
 pub use metrics::{DurationHistogram, QueueConfig, WorkQueueMetrics, DURATION_BUCKET_BOUNDS};
