@@ -1,4 +1,4 @@
-//! API server benchmarks (issue 2, item 9): the pure core and the HTTP path inside the
+//! API server benchmarks: the pure core and the HTTP path inside the
 //! simulation.
 //!
 //! - `core/*`: [`ApiState::apply`] on one core, no I/O. `create` and `update` (of a ConfigMap

@@ -1,4 +1,4 @@
-//! Pipeline storm (DESIGN.md, "Benchmarks"; issue 4, item 7): a burst of watch events through
+//! Pipeline storm (docs/design.md, "Benchmarks"): a burst of watch events through
 //! the controller runtime's informer, workqueue and a trivial reconcile, inside the simulation.
 //!
 //! The world: one API server replica (cache lag 0, 1 ms latency, a watch cache buffer and a

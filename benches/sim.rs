@@ -1,4 +1,4 @@
-//! Simulator speed (DESIGN.md, "Benchmarks"; issue 6, item 7).
+//! Simulator speed (docs/design.md, "Benchmarks").
 //!
 //! - `standard/tick=<ms>`: one seed of the standard scenario (2 API server replicas, 3 controller
 //!   replicas under leader election, 200 objects, 10 simulated minutes, swarm faults), at the

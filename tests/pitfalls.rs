@@ -1,4 +1,4 @@
-//! The pitfall catalogue (issue 7): every buggy scenario is caught by its named oracle within
+//! The pitfall catalogue: every buggy scenario is caught by its named oracle within
 //! [`SEEDS`] seeds, and its fixed twin holds over [`SEEDS`] seeds. Longer sweeps of the fixed
 //! variants: `cargo run --release -- explore NAME-fixed --count 5000`.
 

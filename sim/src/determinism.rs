@@ -1,6 +1,6 @@
 //! Determinism for code kubesim does not control: unmodified kube-runtime, users' own crates.
 //!
-//! kubesim's own code follows the rules of DESIGN.md. Third-party code draws its own randomness
+//! kubesim's own code follows the rules of docs/design.md. Third-party code draws its own randomness
 //! and reads the machine's clock: kube-runtime's scheduler keeps a std `HashSet` (iterated),
 //! its `FutureHashMap` polls reconciles in std `HashMap` order, its reflector store is an
 //! `AHashMap`, backon's jitter comes from fastrand, and the event `Recorder` names events from

@@ -1,7 +1,7 @@
 //! A run's world: turmoil's simulation, the API server cluster, and the seeded RNG that decides
 //! everything else.
 //!
-//! Determinism rule 1 (DESIGN.md): one seed decides everything. The world RNG is ChaCha8 seeded
+//! Determinism rule 1 (docs/design.md): one seed decides everything. The world RNG is ChaCha8 seeded
 //! with the run's seed; turmoil's RNG (message latencies, host order) is seeded from it first, then
 //! every component forks its own RNG from it in the fixed order of construction
 //! ([`World::fork_seed`]). The epoch is fixed ([`crate::clock::EPOCH_UNIX_SECS`]).

@@ -1,4 +1,4 @@
-//! Example bugs beyond the pitfall catalogue (issue 13), written as a user writes tests for an
+//! Example bugs beyond the pitfall catalogue, written as a user writes tests for an
 //! own controller in an own crate: only kubesim's public kit (`kubesim::prelude`,
 //! `kubesim::kit`), `kubesim_controller`, kube, k8s-openapi and kube-runtime.
 //!

@@ -1,4 +1,4 @@
-//! Workqueue benchmarks (DESIGN.md, "Benchmarks"): W1 cycle, W2 storm, W3 rate-limited storm and
+//! Workqueue benchmarks (docs/design.md, "Benchmarks"): W1 cycle, W2 storm, W3 rate-limited storm and
 //! a concurrent W2 (4 producers, 4 workers, multi-threaded runtime), for
 //!
 //! - `plain`: the in-run stand-in for client-go, written here: a std `Mutex` over a `VecDeque`

@@ -1,6 +1,6 @@
 //! `honest-cancel-reason`: a reconcile cut short by the loss of its host's lease says so.
 //!
-//! DESIGN.md ("Cancellation and deadlines"): the cancel reason (shutdown, leadership lost,
+//! docs/design.md ("Cancellation and deadlines"): the cancel reason (shutdown, leadership lost,
 //! deadline exceeded, API error) is kept distinct and recorded; a cancellation is never reported
 //! as a timeout. The runtime keeps that promise for the reconciles it cancels itself
 //! (`cancelled leadership lost`), but a reconciler that runs its work under the lease's context

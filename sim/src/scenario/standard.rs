@@ -1,5 +1,5 @@
 //! `standard`: the standard scenario, the workload the sim-speed figures are quoted on
-//! (DESIGN.md, "Benchmarks"): two API server replicas, three controller replicas running the
+//! (docs/design.md, "Benchmarks"): two API server replicas, three controller replicas running the
 //! reference controller under leader election, 200 `ReplicaGroup`s, ten simulated minutes, swarm
 //! faults.
 //!

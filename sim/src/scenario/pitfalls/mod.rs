@@ -1,4 +1,4 @@
-//! The pitfall catalogue (DESIGN.md): classic controller bugs, each as a scenario pair: `NAME`, the
+//! The pitfall catalogue (docs/design.md): classic controller bugs, each as a scenario pair: `NAME`, the
 //! natural mistake, expected to be caught by a named oracle, and `NAME-fixed`, the idiomatic fix,
 //! expected to hold. Both run the `replicagroup` world (workload, faults, `converges` oracle) with
 //! a variant of the reference controller, written with the same public API a user has.
