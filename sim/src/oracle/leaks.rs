@@ -22,7 +22,7 @@
 
 pub use super::names::NO_LEAKED_STREAMS;
 use super::peers::Peers;
-use super::quiescence::HARNESS_HOST;
+use super::quiescence::{harness_faults, HARNESS_HOST};
 use super::Violation;
 use kubesim_model::{EventKind, HistoryEvent};
 
@@ -68,20 +68,7 @@ pub(crate) fn no_leaked_streams_in<'a>(
 ) -> Vec<Violation> {
     let last = history.iter().map(|e| e.time_us).max().unwrap_or(0);
     let run_end = end_us.unwrap_or(0).max(last);
-    let harness: Vec<u64> = history
-        .iter()
-        .filter(|e| e.host == HARNESS_HOST)
-        .filter(|e| {
-            matches!(
-                e.kind,
-                EventKind::Fault { .. }
-                    | EventKind::Heal { .. }
-                    | EventKind::Crash { .. }
-                    | EventKind::Restart { .. }
-            )
-        })
-        .map(|e| e.time_us)
-        .collect();
+    let harness: Vec<u64> = harness_faults(history, false).collect();
     let mut peers: Option<Peers<'_>> = None;
     let mut out = Vec::new();
     for (i, stop) in history.iter().enumerate() {

@@ -81,6 +81,26 @@ pub fn quiet_window(
     window_in(history, &Peers::of(history), end_us, q)
 }
 
+/// The times of the harness's fault lines (faults, heals, crashes, restarts, and compactions
+/// when `compactions`).
+pub(crate) fn harness_faults(
+    history: &[HistoryEvent],
+    compactions: bool,
+) -> impl Iterator<Item = u64> + '_ {
+    history
+        .iter()
+        .filter(|e| e.host == HARNESS_HOST)
+        .filter(move |e| match e.kind {
+            EventKind::Fault { .. }
+            | EventKind::Heal { .. }
+            | EventKind::Crash { .. }
+            | EventKind::Restart { .. } => true,
+            EventKind::Compact { .. } => compactions,
+            _ => false,
+        })
+        .map(|e| e.time_us)
+}
+
 /// [`quiet_window`] with the history's attribution already made.
 fn window_in(
     history: &[HistoryEvent],
@@ -88,22 +108,7 @@ fn window_in(
     end_us: Option<u64>,
     q: Quiescence,
 ) -> Option<(u64, u64)> {
-    let harness = history
-        .iter()
-        .filter(|e| e.host == HARNESS_HOST)
-        .filter(|e| {
-            matches!(
-                e.kind,
-                EventKind::Fault { .. }
-                    | EventKind::Heal { .. }
-                    | EventKind::Crash { .. }
-                    | EventKind::Restart { .. }
-                    | EventKind::Compact { .. }
-            )
-        })
-        .map(|e| e.time_us)
-        .max()
-        .unwrap_or(0);
+    let harness = harness_faults(history, true).max().unwrap_or(0);
     let workload = peers
         .writes
         .iter()
