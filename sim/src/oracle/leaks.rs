@@ -22,7 +22,7 @@
 
 pub use super::names::NO_LEAKED_STREAMS;
 use super::peers::Peers;
-use super::quiescence::{harness_faults, HARNESS_HOST};
+use super::quiescence::harness_faults;
 use super::Violation;
 use kubesim_model::{EventKind, HistoryEvent};
 
