@@ -181,6 +181,7 @@ pub(crate) fn no_leaked_streams_in<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oracle::quiescence::HARNESS_HOST;
 
     use crate::oracle::testutil::at;
 
