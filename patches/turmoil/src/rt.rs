@@ -1,7 +1,11 @@
+use std::cell::RefCell;
 use std::future::Future;
 use std::mem;
 use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 
 use rand::rngs::SmallRng;
 use tokio::runtime::Runtime;
@@ -66,6 +70,15 @@ pub struct Rt<'a> {
 
     /// Runtime configuration.
     config: Config,
+
+    /// The simulated time (since the simulation started) this host's clock shows. Hosts with
+    /// nothing to do are not polled by [`crate::Sim::step_to`]; their clock catches up when
+    /// they next run.
+    pub(crate) synced_to: Duration,
+
+    /// Set when the host's `LocalSet` is woken and has not run since (see [`Flagged`]), and
+    /// when software is (re)started.
+    woken: Arc<AtomicBool>,
 }
 
 impl<'a> Rt<'a> {
@@ -84,6 +97,8 @@ impl<'a> Rt<'a> {
             nodename,
             handle: Some(handle),
             config,
+            synced_to: Duration::ZERO,
+            woken: Arc::new(AtomicBool::new(true)),
         }
     }
 
@@ -104,6 +119,8 @@ impl<'a> Rt<'a> {
             nodename,
             handle: Some(handle),
             config,
+            synced_to: Duration::ZERO,
+            woken: Arc::new(AtomicBool::new(true)),
         }
     }
 
@@ -118,6 +135,8 @@ impl<'a> Rt<'a> {
             nodename: String::new().into(),
             handle: None,
             config,
+            synced_to: Duration::ZERO,
+            woken: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -169,6 +188,64 @@ impl<'a> Rt<'a> {
                 .await
         });
 
+        self.software_finished()
+    }
+
+    /// Moves this host's clock forward by `by` and runs what is ready at the new time: the tasks
+    /// woken before (by messages delivered, or by other hosts), then those whose timers expire
+    /// at it. Tasks still ready afterwards make [`Rt::has_work`] true.
+    ///
+    /// Unlike [`Rt::tick`], time does not move on while the host runs: the host's next timer
+    /// is a separate event ([`Rt::next_timer`]).
+    pub(crate) fn run_after(&mut self, by: Duration) -> Result<bool> {
+        let waker = Rc::new(RefCell::new(None));
+        let run = Flagged {
+            flag: self.woken.clone(),
+            waker: waker.clone(),
+            flag_waker: None,
+            inner: Box::pin(self.local.run_until(Unflagged {
+                waker,
+                inner: Box::pin(async move {
+                    // Moves the clock, then yields: ready tasks run at the new time.
+                    tokio::time::advance(by).await;
+                    // The yield let the driver fire the timers due now: run their tasks too.
+                    tokio::task::yield_now().await;
+                }),
+            })),
+        };
+        self.tokio.block_on(run);
+        self.software_finished()
+    }
+
+    /// Whether the host has tasks ready to run (woken by a timer, a message or another host).
+    pub(crate) fn has_work(&self) -> bool {
+        if self.woken.load(Ordering::SeqCst) {
+            return true;
+        }
+        let metrics = self.tokio.handle().metrics();
+        if metrics.global_queue_depth() > 0 {
+            return true;
+        }
+        #[cfg(tokio_unstable)]
+        if metrics.worker_local_queue_depth(0) > 0 {
+            return true;
+        }
+        false
+    }
+
+    /// The simulated time of the host's earliest timer, if it has one. Without `tokio_unstable`
+    /// the runtime cannot tell: the host is then due at every step.
+    pub(crate) fn next_timer(&self) -> Option<Duration> {
+        #[cfg(tokio_unstable)]
+        {
+            let deadline = self.tokio.handle().next_timer_deadline()?;
+            Some(self.synced_to + deadline.saturating_duration_since(self.now()))
+        }
+        #[cfg(not(tokio_unstable))]
+        Some(self.synced_to)
+    }
+
+    fn software_finished(&mut self) -> Result<bool> {
         // pull for software completion
         match &self.handle {
             Some(handle) if handle.is_finished() => {
@@ -210,6 +287,7 @@ impl<'a> Rt<'a> {
                 tokio::task::spawn_local(software())
             });
             self.handle.replace(handle);
+            self.woken.store(true, Ordering::SeqCst);
         };
     }
 
@@ -275,4 +353,77 @@ fn new_local() -> LocalSet {
 
 fn with<R>(tokio: &Runtime, local: &LocalSet, f: impl FnOnce() -> R) -> R {
     tokio.block_on(async { local.run_until(async { f() }).await })
+}
+
+/// Wraps the future that runs a host's `LocalSet` ([`Rt::run_after`]) and raises `flag` when the
+/// `LocalSet` is woken: the `LocalSet` registers the waker it is polled with, so a task woken
+/// from outside a `LocalSet` tick (by the time driver, by another host) wakes this waker.
+///
+/// A poll that leaves `inner` pending has run the `LocalSet`, so the flag is lowered first; the
+/// poll that completes `inner` does not run it, so a wake before that poll stays flagged.
+struct Flagged<F> {
+    flag: Arc<AtomicBool>,
+    /// The waker the runtime polls with, for [`Unflagged`].
+    waker: Rc<RefCell<Option<Waker>>>,
+    flag_waker: Option<(Waker, Waker)>,
+    inner: F,
+}
+
+struct FlagWaker {
+    flag: Arc<AtomicBool>,
+    inner: Waker,
+}
+
+impl Wake for FlagWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.flag.store(true, Ordering::SeqCst);
+        self.inner.wake_by_ref();
+    }
+}
+
+impl<F: Future + Unpin> Future for Flagged<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = &mut *self;
+        *this.waker.borrow_mut() = Some(cx.waker().clone());
+        let waker = match &this.flag_waker {
+            Some((inner, flagged)) if inner.will_wake(cx.waker()) => flagged.clone(),
+            _ => {
+                let flagged = Waker::from(Arc::new(FlagWaker {
+                    flag: this.flag.clone(),
+                    inner: cx.waker().clone(),
+                }));
+                this.flag_waker = Some((cx.waker().clone(), flagged.clone()));
+                flagged
+            }
+        };
+        let was_woken = this.flag.swap(false, Ordering::SeqCst);
+        let poll = Pin::new(&mut this.inner).poll(&mut Context::from_waker(&waker));
+        if poll.is_ready() && was_woken {
+            this.flag.store(true, Ordering::SeqCst);
+        }
+        poll
+    }
+}
+
+/// The future inside the `LocalSet` of a [`Flagged`] run: it wakes the runtime directly, so its
+/// own wake-ups (a yield) are not taken for the `LocalSet`'s.
+struct Unflagged {
+    waker: Rc<RefCell<Option<Waker>>>,
+    inner: Pin<Box<dyn Future<Output = ()>>>,
+}
+
+impl Future for Unflagged {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let waker = self.waker.borrow().clone();
+        let waker = waker.unwrap_or_else(|| cx.waker().clone());
+        self.inner.as_mut().poll(&mut Context::from_waker(&waker))
+    }
 }

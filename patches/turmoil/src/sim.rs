@@ -103,7 +103,8 @@ impl<'a> Sim<'a> {
             rng: Some(rng),
         };
 
-        let rt = World::enter(&self.world, || Rt::client(nodename, client, config));
+        let mut rt = World::enter(&self.world, || Rt::client(nodename, client, config));
+        rt.synced_to = self.elapsed;
 
         self.rts.insert(addr, rt);
     }
@@ -148,7 +149,8 @@ impl<'a> Sim<'a> {
             rng: Some(rng),
         };
 
-        let rt = World::enter(&self.world, || Rt::host(nodename, host, config));
+        let mut rt = World::enter(&self.world, || Rt::host(nodename, host, config));
+        rt.synced_to = self.elapsed;
 
         self.rts.insert(addr, rt);
     }
@@ -474,6 +476,105 @@ impl<'a> Sim<'a> {
         }
 
         self.elapsed += tick;
+        for rt in self.rts.values_mut() {
+            rt.synced_to = self.elapsed;
+        }
+        self.steps += 1;
+
+        if self.elapsed > self.config.duration && !is_finished {
+            return Err(format!(
+                "Ran for duration: {:?} steps: {} without completing",
+                self.config.duration, self.steps,
+            ))?;
+        }
+
+        Ok(is_finished)
+    }
+}
+
+impl Sim<'_> {
+    /// The simulated time of the next event: the earliest of the hosts' timers, the messages in
+    /// flight, and tasks already ready (due now). `None` when nothing is pending at all.
+    ///
+    /// Between two events nothing happens, so [`Sim::step_to`] that time skips the idle stretch
+    /// in one step. A harness with events of its own (faults it applies between steps) steps to
+    /// the earlier of its own and this.
+    pub fn next_event(&self) -> Option<Duration> {
+        let mut next = self.world.borrow().topology.next_delivery(self.elapsed);
+        let world = self.world.borrow();
+        for (&addr, rt) in &self.rts {
+            if !rt.is_software_running() {
+                continue;
+            }
+            if rt.has_work() || world.topology.has_deliverable(addr) {
+                return Some(self.elapsed);
+            }
+            if let Some(at) = rt.next_timer() {
+                let at = at.max(self.elapsed);
+                next = Some(next.map_or(at, |next| next.min(at)));
+            }
+        }
+        next
+    }
+
+    /// Steps the simulation to `at` (no earlier than [`Sim::elapsed`]), polling only the hosts
+    /// that have something to do at `at`: a message delivered, a task ready, a timer due. Every
+    /// event up to `at` must be at `at` (step to [`Sim::next_event`] or earlier): a host is
+    /// polled once, at `at`, and its clock does not move past it. Messages are delivered at
+    /// their exact times, not at tick boundaries. Idle hosts are not polled; their clocks catch
+    /// up when they next run.
+    ///
+    /// Returns whether all clients have completed, as [`Sim::step`] does.
+    pub fn step_to(&mut self, at: Duration) -> Result<bool> {
+        assert!(at >= self.elapsed, "step_to cannot move time backwards");
+        tracing::trace!(target: TRACING_TARGET, "step {} to {:?}", self.steps, at);
+        self.world
+            .borrow_mut()
+            .topology
+            .tick_by(at - self.elapsed);
+
+        let mut is_finished = true;
+        for (&addr, rt) in self.rts.iter_mut() {
+            if !rt.is_software_running() {
+                continue;
+            }
+            let due = rt.has_work()
+                || rt.next_timer().is_some_and(|t| t <= at)
+                || self.world.borrow().topology.has_deliverable(addr);
+            if !due {
+                is_finished &= !rt.is_client();
+                continue;
+            }
+            let _span_guard = tracing::span!(Level::INFO, "node", name = &*rt.nodename,).entered();
+            {
+                let mut world = self.world.borrow_mut();
+                let World {
+                    rng,
+                    topology,
+                    hosts,
+                    ..
+                } = world.deref_mut();
+                topology.deliver_messages(rng, hosts.get_mut(&addr).expect("missing host"));
+                world.current = Some(addr);
+                world.current_host_mut().timer.now(rt.now());
+            }
+
+            let by = at - rt.synced_to;
+            let is_software_finished = World::enter(&self.world, || rt.run_after(by))?;
+            rt.synced_to = at;
+
+            if rt.is_client() {
+                is_finished = is_finished && is_software_finished;
+            }
+
+            let mut world = self.world.borrow_mut();
+            world.current = None;
+            world.tick(addr, by);
+        }
+
+        // Crashed hosts keep their clocks where they stopped; a restarted host catches up at its
+        // first run, as an idle one does.
+        self.elapsed = at;
         self.steps += 1;
 
         if self.elapsed > self.config.duration && !is_finished {

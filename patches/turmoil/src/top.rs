@@ -290,6 +290,30 @@ impl Topology {
         }
     }
 
+    /// The simulated time the earliest message in flight becomes deliverable, given that the
+    /// network's clock shows `elapsed` (see [`Topology::has_deliverable`] for those that are).
+    pub(crate) fn next_delivery(&self, elapsed: Duration) -> Option<Duration> {
+        let now = self.rt.now();
+        let mut next: Option<Duration> = None;
+        for link in self.links.values() {
+            for sent in &link.sent {
+                if let DeliveryStatus::DeliverAfter(at) = sent.status {
+                    let at = elapsed + at.saturating_duration_since(now);
+                    next = Some(next.map_or(at, |next| next.min(at)));
+                }
+            }
+        }
+        next
+    }
+
+    /// Whether messages wait to be delivered to `addr`.
+    pub(crate) fn has_deliverable(&self, addr: IpAddr) -> bool {
+        self.links.iter().any(|(pair, link)| {
+            (pair.0 == addr || pair.1 == addr)
+                && link.deliverable.get(&addr).is_some_and(|q| !q.is_empty())
+        })
+    }
+
     pub(crate) fn iter_mut(&mut self) -> LinksIter<'_> {
         LinksIter {
             iter: self.links.iter_mut(),

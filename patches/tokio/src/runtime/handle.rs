@@ -517,6 +517,25 @@ impl Handle {
     }
 }
 
+#[cfg(all(tokio_unstable, feature = "time", feature = "test-util"))]
+impl Handle {
+    /// The deadline of the earliest timer registered with this runtime's time driver, if any.
+    ///
+    /// With paused time a runtime that has nothing to run advances its clock to exactly this
+    /// instant: a simulator driving several paused runtimes can jump all of them to the earliest
+    /// such deadline instead of advancing in fixed steps. Deadlines are rounded up to the
+    /// driver's millisecond resolution, as the driver rounds them.
+    ///
+    /// **Note**: This is an [unstable API][unstable].
+    ///
+    /// [unstable]: crate#unstable-features
+    pub fn next_timer_deadline(&self) -> Option<crate::time::Instant> {
+        self.inner
+            .driver()
+            .with_time(|time| time.and_then(|time| time.next_expiration()))
+    }
+}
+
 impl std::panic::UnwindSafe for Handle {}
 
 impl std::panic::RefUnwindSafe for Handle {}

@@ -287,6 +287,20 @@ impl Driver {
 }
 
 impl Handle {
+    /// The instant the earliest registered timer expires at (`Handle::next_timer_deadline`).
+    #[cfg(all(tokio_unstable, feature = "test-util"))]
+    pub(crate) fn next_expiration(&self) -> Option<crate::time::Instant> {
+        match &self.inner {
+            Inner::Traditional { .. } => {
+                let tick = self.inner.lock().wheel.next_expiration_time()?;
+                let source = self.time_source();
+                Some(source.start_time() + source.tick_to_duration(tick))
+            }
+            #[cfg(all(tokio_unstable, feature = "rt-multi-thread"))]
+            Inner::Alternative { .. } => None,
+        }
+    }
+
     pub(self) fn process(&self, clock: &Clock) {
         let now = self.time_source().now(clock);
 
