@@ -531,7 +531,7 @@ impl Sim<'_> {
         self.world
             .borrow_mut()
             .topology
-            .tick_by(at - self.elapsed);
+            .advance_by(at - self.elapsed);
 
         let mut is_finished = true;
         for (&addr, rt) in self.rts.iter_mut() {

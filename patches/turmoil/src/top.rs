@@ -23,6 +23,9 @@ pub(crate) struct Topology {
     /// forward in the same way we do it elsewhere. We'd like to represent
     /// network state with async in the future.
     rt: Rt<'static>,
+
+    /// Time the network's clock moved without its runtime ([`Topology::advance_by`]).
+    skipped: Duration,
 }
 
 /// This type is used as the key in the [`Topology::links`] map. See [`new`]
@@ -178,13 +181,15 @@ impl Topology {
             config,
             links: IndexMap::new(),
             rt: Rt::no_software(),
+            skipped: Duration::ZERO,
         }
     }
 
     /// Register a link between two hosts
     pub(crate) fn register(&mut self, a: IpAddr, b: IpAddr) {
         let pair = Pair::new(a, b);
-        assert!(self.links.insert(pair, Link::new(self.rt.now())).is_none());
+        let now = self.rt.now() + self.skipped;
+        assert!(self.links.insert(pair, Link::new(now)).is_none());
     }
 
     pub(crate) fn set_max_message_latency(&mut self, value: Duration) {
@@ -283,17 +288,28 @@ impl Topology {
         link.repair_oneway(a, b);
     }
 
+    /// [`Topology::tick_by`] without polling the network's runtime (nothing runs on it): for
+    /// [`crate::Sim::step_to`], which steps often and by any amount.
+    pub(crate) fn advance_by(&mut self, duration: Duration) {
+        self.skipped += duration;
+        let now = self.rt.now() + self.skipped;
+        for link in self.links.values_mut() {
+            link.tick(now);
+        }
+    }
+
     pub(crate) fn tick_by(&mut self, duration: Duration) {
         let _ = self.rt.tick(duration);
+        let now = self.rt.now() + self.skipped;
         for link in self.links.values_mut() {
-            link.tick(self.rt.now());
+            link.tick(now);
         }
     }
 
     /// The simulated time the earliest message in flight becomes deliverable, given that the
     /// network's clock shows `elapsed` (see [`Topology::has_deliverable`] for those that are).
     pub(crate) fn next_delivery(&self, elapsed: Duration) -> Option<Duration> {
-        let now = self.rt.now();
+        let now = self.rt.now() + self.skipped;
         let mut next: Option<Duration> = None;
         for link in self.links.values() {
             for sent in &link.sent {
