@@ -38,8 +38,12 @@ const IDLE_CLIENTS: usize = 4;
 /// The two mechanisms, before and after.
 const MODES: [(TimeMode, &str); 2] = [(TimeMode::Tick, "tick"), (TimeMode::Event, "event")];
 
-/// Runs one idle world for [`IDLE_FOR`]; returns the simulated time it ran.
+/// Runs one idle world for [`IDLE_FOR`] on a fresh thread; returns the simulated time it ran.
 fn idle() -> Duration {
+    kubesim::isolated(idle_here)
+}
+
+fn idle_here() -> Duration {
     let config = WorldConfig {
         replicas: 2,
         duration_max: IDLE_FOR + Duration::from_secs(10),
@@ -78,7 +82,7 @@ fn speed(sc: &Scenario, seeds: u64) -> (f64, f64, f64) {
 
 fn prepass(scenarios: &[Scenario]) {
     eprintln!("pre-pass: sim s per wall s (seeds/s), tick -> event, one thread, oracles on");
-    let mut line = |label: &str, f: &mut dyn FnMut() -> (f64, f64, f64)| {
+    let line = |label: &str, f: &mut dyn FnMut() -> (f64, f64, f64)| {
         let mut got = Vec::new();
         for (mode, _) in MODES {
             override_time_mode(Some(mode));

@@ -77,7 +77,7 @@ pub(crate) enum Prepared {
     /// The world, its setup done and its faults drawn or installed.
     Ready(Box<World>),
     /// The world could not be built: the report carries the `run-completes` violation.
-    Unbuildable(RunReport),
+    Unbuildable(Box<RunReport>),
 }
 
 /// Builds `scenario`'s world for `seed` on the calling thread (which must not have run a world
@@ -97,7 +97,7 @@ pub(crate) fn prepare(
     let mut world = match World::try_new(seed, config, recorder.clone()) {
         Ok(world) => world,
         Err(e) => {
-            return Ok(Prepared::Unbuildable(RunReport {
+            return Ok(Prepared::Unbuildable(Box::new(RunReport {
                 scenario: scenario.name,
                 seed,
                 hash: 0,
@@ -112,7 +112,7 @@ pub(crate) fn prepare(
                 sim_time_us: 0,
                 faults: Vec::new(),
                 plan: None,
-            }))
+            })))
         }
     };
     world.faults = faults;
@@ -142,7 +142,7 @@ fn run_here(
     let recorder = Recorder::with_retention(keep_history);
     let mut world = match prepare(scenario, seed, &recorder, faults, plan)? {
         Prepared::Ready(world) => world,
-        Prepared::Unbuildable(report) => return Ok(report),
+        Prepared::Unbuildable(report) => return Ok(*report),
     };
     let plan_text = world.fault_plan();
     let result = world.run();
