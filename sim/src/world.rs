@@ -942,6 +942,52 @@ mod tests {
     }
 
     #[test]
+    fn under_event_time_messages_arrive_at_their_exact_latency_not_on_tick_boundaries() {
+        let config = WorldConfig {
+            latency_min: Duration::from_millis(3),
+            latency_max: Duration::from_millis(3),
+            cache_lags: Some(vec![Duration::ZERO, Duration::ZERO]),
+            time: TimeMode::Event,
+            ..WorldConfig::default()
+        };
+        let run = || {
+            crate::isolated(|| {
+                let mut world = World::new(7, config.clone(), Recorder::new());
+                let recorder = world.recorder.clone();
+                world.sim.client("writer", async move {
+                    let client = transport::client("writer", Target::Replica(0), recorder);
+                    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+                    for i in 0..5 {
+                        let mut cm = ConfigMap::default();
+                        cm.metadata.name = Some(format!("cm-{i}"));
+                        api.create(&PostParams::default(), &cm).await?;
+                    }
+                    Ok(())
+                });
+                world.run().expect("the run ends");
+                world.recorder.events()
+            })
+        };
+        let events = run();
+        let served: Vec<u64> = events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Request { .. }))
+            .map(|e| e.time_us)
+            .collect();
+        assert_eq!(served.len(), 5, "five creates served");
+        // Everything starts at 0 and every message takes 3 ms: each request is served at a
+        // multiple of 3 ms, which a 10 ms tick would have rounded up to its boundaries.
+        for t in &served {
+            assert_eq!(t % 3_000, 0, "served at {t} us");
+        }
+        assert!(served.iter().any(|t| t % 10_000 != 0));
+        // The same seed gives the same history under event time too.
+        let again: Vec<String> = run().iter().map(|e| e.to_string()).collect();
+        let first: Vec<String> = events.iter().map(|e| e.to_string()).collect();
+        assert_eq!(first, again);
+    }
+
+    #[test]
     fn writes_are_counted_per_client_host() {
         let mut world = writer_world();
         world.run().expect("the run ends");
