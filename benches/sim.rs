@@ -1,21 +1,21 @@
 //! Simulator speed (docs/design.md, "Benchmarks").
 //!
-//! - `standard/tick=<ms>`: one seed of the standard scenario (2 API server replicas, 3 controller
-//!   replicas under leader election, 200 objects, 10 simulated minutes, swarm faults), at the
-//!   default 10 ms tick and at 20 ms.
-//! - `seed/<scenario>`: one seed of each built-in scenario, `kubesim::run::run(&scenario, seed,
-//!   false)` (hash only, no oracles: what `explore --check-determinism`'s first pass and a sweep
-//!   that keeps no history pay), seeds cycling from 0 so each sample averages different runs.
-//! - `idle/tick=<ms>`: an otherwise idle world (2 API server replicas and 3 client hosts that
-//!   only sleep: 5 hosts) run for 30 simulated seconds, for turmoil ticks of
-//!   1, 5, 10 and 50 ms, to show what turmoil's fixed tick costs on its own.
+//! Every figure is taken twice in the same run, under both time mechanisms
+//! ([`kubesim::world::TimeMode`], set process-wide with `override_time_mode`): `tick` (turmoil's
+//! fixed 10 ms tick, every host polled every tick: the mechanism before event time) and `event`
+//! (jump to the next event, poll only hosts with work). The ratio event/tick is the speed-up.
 //!
-//! Before timing, a pre-pass prints the figures the criterion times cannot show directly:
-//! simulated seconds per wall second and seeds per second of the standard scenario per tick and
-//! of every built-in scenario (over seeds 0..8, one thread, oracles included, as `explore --jobs 1`
-//! runs them), and simulated seconds per wall second of the idle world per tick size.
+//! - `standard/<mode>`: one seed of the standard scenario (2 API server replicas, 3 controller
+//!   replicas under leader election, 200 objects, 10 simulated minutes, swarm faults), hash only.
+//! - `idle6/<mode>`: an otherwise idle 6-host world (2 API server replicas and 4 client hosts that
+//!   only sleep) run for 60 simulated seconds.
+//! - `seed/<scenario>/<mode>`: one seed of each built-in scenario, hash only, seeds cycling.
 //!
-//! Run: `cargo bench --bench sim -- --warm-up-time 1 --measurement-time 3`
+//! Before timing, a pre-pass prints simulated seconds per wall second and seeds per second of
+//! the standard scenario and of every built-in scenario (oracles included, one thread, as
+//! `explore --jobs 1` runs them) and of the idle world, per mode, with the ratio.
+//!
+//! Run: `cargo bench --bench sim -- --warm-up-time 1 --measurement-time 5 --sample-size 10`
 
 // det-ok: a benchmark measures wall time; the runs it times see only simulated time.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
@@ -23,26 +23,29 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use kubesim::history::Recorder;
 use kubesim::scenario::{self, Scenario};
-use kubesim::world::{World, WorldConfig};
+use kubesim::world::{override_time_mode, TimeMode, World, WorldConfig};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 /// Seeds of the pre-pass per scenario.
-const PREPASS_SEEDS: u64 = 8;
+const PREPASS_SEEDS: u64 = 2;
+/// Seeds of the standard scenario in the pre-pass.
+const PREPASS_STANDARD_SEEDS: u64 = 2;
 /// Simulated length of an idle run.
-const IDLE_FOR: Duration = Duration::from_secs(30);
-/// Tick sizes compared, milliseconds.
-const TICKS_MS: [u64; 4] = [1, 5, 10, 50];
-/// Ticks the standard scenario is timed at, milliseconds.
-const STANDARD_TICKS_MS: [u64; 2] = [10, 20];
-/// Client hosts of the idle world (it also has 2 replicas).
-const IDLE_CLIENTS: usize = 3;
+const IDLE_FOR: Duration = Duration::from_secs(60);
+/// Client hosts of the idle world (it also has 2 replicas: 6 hosts).
+const IDLE_CLIENTS: usize = 4;
+/// The two mechanisms, before and after.
+const MODES: [(TimeMode, &str); 2] = [(TimeMode::Tick, "tick"), (TimeMode::Event, "event")];
 
-/// Runs one idle world with `tick` for [`IDLE_FOR`]; returns the simulated time it ran.
-fn idle(tick: Duration) -> Duration {
+/// Runs one idle world for [`IDLE_FOR`] on a fresh thread; returns the simulated time it ran.
+fn idle() -> Duration {
+    kubesim::isolated(idle_here)
+}
+
+fn idle_here() -> Duration {
     let config = WorldConfig {
         replicas: 2,
-        tick,
         duration_max: IDLE_FOR + Duration::from_secs(10),
         ..WorldConfig::default()
     };
@@ -57,41 +60,9 @@ fn idle(tick: Duration) -> Duration {
     world.sim.elapsed()
 }
 
-/// The standard scenario at a tick of `ms` milliseconds (its other settings drawn as usual).
-fn standard_at(ms: u64) -> Scenario {
-    let mut sc = scenario::standard::scenario();
-    sc.config = match ms {
-        10 => sc.config,
-        20 => |rng| WorldConfig {
-            tick: Duration::from_millis(20),
-            ..(scenario::standard::scenario().config)(rng)
-        },
-        _ => unreachable!("a tick the bench does not time"),
-    };
-    sc
-}
-
-fn prepass(scenarios: &[Scenario]) {
-    eprintln!("pre-pass: {PREPASS_SEEDS} seeds per scenario, one thread");
-    for ms in STANDARD_TICKS_MS {
-        report(&format!("standard@{ms}ms"), &standard_at(ms), 4);
-    }
-    for sc in scenarios {
-        report(sc.name, sc, PREPASS_SEEDS);
-    }
-    for ms in TICKS_MS {
-        let started = Instant::now();
-        let sim = idle(Duration::from_millis(ms)).as_secs_f64();
-        let wall = started.elapsed().as_secs_f64();
-        eprintln!(
-            "  idle tick={ms:>2}ms  {:>9.1} sim s per wall s",
-            sim / wall
-        );
-    }
-}
-
-/// Runs `seeds` seeds of `sc` with oracles and prints its speed.
-fn report(label: &str, sc: &Scenario, seeds: u64) {
+/// Simulated seconds per wall second and seeds per wall second of `seeds` seeds of `sc`, with
+/// oracles, under the current mode.
+fn speed(sc: &Scenario, seeds: u64) -> (f64, f64, f64) {
     let started = Instant::now();
     let mut sim_us = 0u64;
     let mut events = 0u64;
@@ -102,15 +73,44 @@ fn report(label: &str, sc: &Scenario, seeds: u64) {
         events += r.event_count;
     }
     let wall = started.elapsed().as_secs_f64();
-    let sim = sim_us as f64 / 1e6;
-    eprintln!(
-        "  {:<22} {:>7.1} sim s/seed  {:>8.1} sim s per wall s  {:>6.2} seeds/s  {:>8.0} events/seed",
-        label,
-        sim / seeds as f64,
-        sim / wall,
+    (
+        sim_us as f64 / 1e6 / wall,
         seeds as f64 / wall,
-        events as f64 / seeds as f64
-    );
+        events as f64 / seeds as f64,
+    )
+}
+
+fn prepass(scenarios: &[Scenario]) {
+    eprintln!("pre-pass: sim s per wall s (seeds/s), tick -> event, one thread, oracles on");
+    let line = |label: &str, f: &mut dyn FnMut() -> (f64, f64, f64)| {
+        let mut got = Vec::new();
+        for (mode, _) in MODES {
+            override_time_mode(Some(mode));
+            got.push(f());
+        }
+        override_time_mode(None);
+        eprintln!(
+            "  {label:<26} {:>9.1} ({:>6.2}/s) -> {:>9.1} ({:>6.2}/s)  x{:.2}  events/seed {:.0} -> {:.0}",
+            got[0].0,
+            got[0].1,
+            got[1].0,
+            got[1].1,
+            got[1].0 / got[0].0,
+            got[0].2,
+            got[1].2
+        );
+    };
+    line("standard", &mut || {
+        speed(&scenario::standard::scenario(), PREPASS_STANDARD_SEEDS)
+    });
+    line("idle 6 hosts", &mut || {
+        let started = Instant::now();
+        let sim = idle().as_secs_f64();
+        (sim / started.elapsed().as_secs_f64(), 0.0, 0.0)
+    });
+    for sc in scenarios {
+        line(sc.name, &mut || speed(sc, PREPASS_SEEDS));
+    }
 }
 
 fn benches(c: &mut Criterion) {
@@ -118,10 +118,11 @@ fn benches(c: &mut Criterion) {
     prepass(&scenarios);
     let mut g = c.benchmark_group("standard");
     g.sample_size(10);
-    for ms in STANDARD_TICKS_MS {
-        let sc = standard_at(ms);
+    let sc = scenario::standard::scenario();
+    for (mode, name) in MODES {
         let mut seed = 0u64;
-        g.bench_function(format!("tick={ms}ms"), |b| {
+        g.bench_function(name, |b| {
+            override_time_mode(Some(mode));
             b.iter(|| {
                 seed += 1;
                 black_box(kubesim::run::run(&sc, seed, false).hash)
@@ -129,26 +130,16 @@ fn benches(c: &mut Criterion) {
         });
     }
     g.finish();
-    let mut g = c.benchmark_group("seed");
+    let mut g = c.benchmark_group("idle6");
     g.sample_size(10);
-    for sc in &scenarios {
-        let mut seed = 0u64;
-        g.bench_function(sc.name, |b| {
-            b.iter(|| {
-                seed += 1;
-                black_box(kubesim::run::run(sc, seed, false).hash)
-            })
+    for (mode, name) in MODES {
+        g.bench_function(name, |b| {
+            override_time_mode(Some(mode));
+            b.iter(|| black_box(idle()))
         });
     }
     g.finish();
-    let mut g = c.benchmark_group("idle");
-    g.sample_size(10);
-    for ms in TICKS_MS {
-        g.bench_function(format!("tick={ms}ms"), |b| {
-            b.iter(|| black_box(idle(Duration::from_millis(ms))))
-        });
-    }
-    g.finish();
+    override_time_mode(None);
 }
 
 criterion_group!(sim, benches);

@@ -41,6 +41,7 @@ fn world(seed: u64) -> World {
         cache_lags: Some(vec![Duration::ZERO]),
         // A 10 ms tick keeps 1,000 seeds of 60 simulated seconds within the test budget.
         tick: TICK,
+        time: Default::default(),
         duration_max: Duration::from_secs(3600),
         cache_lag_max: Duration::ZERO,
         cluster: ClusterConfig {

@@ -36,6 +36,8 @@ pub struct WorldConfig {
     /// simulated seconds per wall second for the `replicagroup` world (`cargo bench --bench sim`),
     /// against about 200 at 1 ms.
     pub tick: Duration,
+    /// How simulated time advances: in fixed ticks, or from event to event.
+    pub time: TimeMode,
     /// Simulated time after which an unfinished run is an error.
     pub duration_max: Duration,
     /// API server settings.
@@ -51,9 +53,60 @@ impl Default for WorldConfig {
             cache_lag_max: Duration::from_millis(200),
             cache_lags: None,
             tick: Duration::from_millis(10),
+            time: TimeMode::default(),
             duration_max: Duration::from_secs(600),
             cluster: ClusterConfig::default(),
         }
+    }
+}
+
+/// How a world's simulated time advances (docs/sim-bench.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeMode {
+    /// turmoil's fixed tick ([`WorldConfig::tick`]): every step moves time by one tick and
+    /// polls every host; messages are delivered on tick boundaries. The default until the
+    /// oracles' budgets are recalibrated for exact message times (docs/sim-bench.md).
+    #[default]
+    Tick,
+    /// From event to event (the patched turmoil's `Sim::next_event`/`Sim::step_to`): each step
+    /// jumps to the earliest host timer, message delivery or harness event (fault, garbage
+    /// collection, convergence probe), and polls only the hosts with something to do then.
+    /// Messages are delivered at their exact times (whole milliseconds).
+    Event,
+}
+
+impl std::str::FromStr for TimeMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "tick" => Ok(Self::Tick),
+            "event" => Ok(Self::Event),
+            _ => Err(format!("invalid time mode {s:?}: expected tick or event")),
+        }
+    }
+}
+
+/// A process-wide [`TimeMode`] that replaces every world's configured one (0: none, 1: tick,
+/// 2: event). Benchmarks set it to measure both mechanisms on the same scenarios in one run.
+static TIME_MODE_OVERRIDE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Makes every world built from now on advance time by `mode` (`None`: as configured). For
+/// benchmarks that compare the two mechanisms in one process.
+pub fn override_time_mode(mode: Option<TimeMode>) {
+    let v = match mode {
+        None => 0,
+        Some(TimeMode::Tick) => 1,
+        Some(TimeMode::Event) => 2,
+    };
+    TIME_MODE_OVERRIDE.store(v, std::sync::atomic::Ordering::SeqCst);
+}
+
+fn time_mode_override() -> Option<TimeMode> {
+    match TIME_MODE_OVERRIDE.load(std::sync::atomic::Ordering::SeqCst) {
+        1 => Some(TimeMode::Tick),
+        2 => Some(TimeMode::Event),
+        _ => None,
     }
 }
 
@@ -181,6 +234,10 @@ pub struct World {
     /// The fault profile scenarios draw their faults under.
     pub faults: FaultProfile,
     tick: Duration,
+    time: TimeMode,
+    duration_max: Duration,
+    /// Under [`TimeMode::Event`], the time of the step the harness is acting before.
+    harness_at: Duration,
     gc: gc::GarbageCollector,
     /// Armed [`FaultAction::CrashAfterWrites`]: host, write count to crash at, downtime.
     crash_after_writes: Vec<(String, u64, Duration)>,
@@ -272,6 +329,9 @@ impl World {
             schedule: Vec::new(),
             faults: FaultProfile::default(),
             tick: config.tick,
+            time: time_mode_override().unwrap_or(config.time),
+            duration_max: config.duration_max,
+            harness_at: Duration::ZERO,
             gc: gc::GarbageCollector::new(cluster),
             crash_after_writes: Vec::new(),
             determinism,
@@ -310,9 +370,18 @@ impl World {
         self.replicas.push(host);
     }
 
-    /// turmoil's tick in this world (the resolution of simulated clocks that need one).
+    /// The resolution of simulated clocks that need one: turmoil's tick under
+    /// [`TimeMode::Tick`], 1 ms (tokio's timer resolution) under [`TimeMode::Event`].
     pub fn sim_tick(&self) -> Duration {
-        self.tick
+        match self.time {
+            TimeMode::Tick => self.tick,
+            TimeMode::Event => Duration::from_millis(1),
+        }
+    }
+
+    /// How this world's simulated time advances.
+    pub fn time_mode(&self) -> TimeMode {
+        self.time
     }
 
     /// A fresh seed for a component, forked from the world RNG (call in a fixed order).
@@ -574,7 +643,7 @@ impl World {
     }
 
     fn apply_due_faults(&mut self) {
-        let now = self.sim.elapsed();
+        let now = self.harness_now();
         let due = self.schedule.partition_point(|(t, _)| *t <= now);
         for (_, action) in self.schedule.drain(..due).collect::<Vec<_>>() {
             let text = action.text();
@@ -668,7 +737,7 @@ impl World {
                 target: host.clone(),
             },
         );
-        let restart = self.sim.elapsed() + restart_after;
+        let restart = self.harness_now() + restart_after;
         self.insert_fault(restart, FaultAction::Restart(host));
     }
 
@@ -700,18 +769,28 @@ impl World {
             c.set_heal_at(heal);
         }
         loop {
-            self.recorder.set_harness_time(self.sim.elapsed());
+            // Under event time the harness acts at the next step's time before the hosts do,
+            // as it acts at a tick's start under ticks.
+            let now = match self.time {
+                TimeMode::Tick => self.sim.elapsed(),
+                TimeMode::Event => self.next_step_at(),
+            };
+            self.harness_at = now;
+            self.recorder.set_harness_time(now);
             self.apply_due_faults();
             self.crash_after_due_writes();
-            self.gc.poll(self.sim.elapsed());
+            self.gc.poll(now);
             if let Some(c) = &mut self.convergence {
                 let cluster = &self.cluster;
                 let rev = cluster.state().revision();
-                c.poll(self.sim.elapsed(), rev, || {
+                c.poll(now, rev, || {
                     crate::kit::Objects::new(cluster.state().objects())
                 });
             }
-            let step = self.sim.step();
+            let step = match self.time {
+                TimeMode::Tick => self.sim.step(),
+                TimeMode::Event => self.sim.step_to(now),
+            };
             if self.determinism.real_connects() > 0 {
                 return Err(RunError::RealNetwork {
                     attempts: self.determinism.real_connects(),
@@ -726,6 +805,36 @@ impl World {
                 Err(e) => return Err(RunError::Host(e.to_string())),
             }
         }
+    }
+}
+
+impl World {
+    /// The simulated time the harness acts at: the time of the step about to run.
+    fn harness_now(&self) -> Duration {
+        match self.time {
+            TimeMode::Tick => self.sim.elapsed(),
+            TimeMode::Event => self.harness_at.max(self.sim.elapsed()),
+        }
+    }
+
+    /// Under [`TimeMode::Event`], when the next step happens: the earliest of turmoil's next
+    /// event and the harness's own (the next scheduled fault, garbage collection pass and
+    /// convergence probe), so that each fires at its exact time. With nothing pending at all,
+    /// just past `duration_max`, where turmoil reports the run unfinished.
+    fn next_step_at(&self) -> Duration {
+        let now = self.sim.elapsed();
+        let end = self.duration_max + Duration::from_millis(1);
+        let harness = [
+            self.schedule.first().map(|(t, _)| *t),
+            Some(self.gc.next_due()),
+            self.convergence.as_ref().map(|c| c.next_probe()),
+        ];
+        let next = harness
+            .into_iter()
+            .flatten()
+            .chain(self.sim.next_event())
+            .fold(end, Duration::min);
+        next.max(now)
     }
 }
 
@@ -849,6 +958,52 @@ mod tests {
             world.cluster.writes_by("writer"),
             config_maps(&world) as u64
         );
+    }
+
+    #[test]
+    fn under_event_time_messages_arrive_at_their_exact_latency_not_on_tick_boundaries() {
+        let config = WorldConfig {
+            latency_min: Duration::from_millis(3),
+            latency_max: Duration::from_millis(3),
+            cache_lags: Some(vec![Duration::ZERO, Duration::ZERO]),
+            time: TimeMode::Event,
+            ..WorldConfig::default()
+        };
+        let run = || {
+            crate::isolated(|| {
+                let mut world = World::new(7, config.clone(), Recorder::new());
+                let recorder = world.recorder.clone();
+                world.sim.client("writer", async move {
+                    let client = transport::client("writer", Target::Replica(0), recorder);
+                    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+                    for i in 0..5 {
+                        let mut cm = ConfigMap::default();
+                        cm.metadata.name = Some(format!("cm-{i}"));
+                        api.create(&PostParams::default(), &cm).await?;
+                    }
+                    Ok(())
+                });
+                world.run().expect("the run ends");
+                world.recorder.events()
+            })
+        };
+        let events = run();
+        let served: Vec<u64> = events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Request { .. }))
+            .map(|e| e.time_us)
+            .collect();
+        assert_eq!(served.len(), 5, "five creates served");
+        // Everything starts at 0 and every message takes 3 ms: each request is served at a
+        // multiple of 3 ms, which a 10 ms tick would have rounded up to its boundaries.
+        for t in &served {
+            assert_eq!(t % 3_000, 0, "served at {t} us");
+        }
+        assert!(served.iter().any(|t| t % 10_000 != 0));
+        // The same seed gives the same history under event time too.
+        let again: Vec<String> = run().iter().map(|e| e.to_string()).collect();
+        let first: Vec<String> = events.iter().map(|e| e.to_string()).collect();
+        assert_eq!(first, again);
     }
 
     #[test]

@@ -37,6 +37,11 @@ impl GarbageCollector {
         }
     }
 
+    /// When the next pass is due.
+    pub fn next_due(&self) -> Duration {
+        self.next
+    }
+
     /// Makes the pass due at simulated time `now`, if one is; a late pass delays the next ones
     /// (tokio's `MissedTickBehavior::Delay`).
     pub fn poll(&mut self, now: Duration) {

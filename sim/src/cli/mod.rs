@@ -20,6 +20,10 @@ pub const EXIT_USAGE: u8 = 2;
 #[derive(Debug, Parser)]
 #[command(name = "kubesim", version, about)]
 pub struct Cli {
+    /// How simulated time advances in every world: tick (turmoil's fixed tick, every host
+    /// polled each tick) or event (jump to the next event); default: the scenario's setting
+    #[arg(long, global = true, value_name = "MODE")]
+    time: Option<kubesim::world::TimeMode>,
     #[command(subcommand)]
     command: Command,
 }
@@ -41,6 +45,7 @@ enum Command {
 
 /// Runs the parsed command; returns the exit code.
 pub fn dispatch(cli: Cli) -> u8 {
+    kubesim::world::override_time_mode(cli.time);
     match cli.command {
         Command::List => {
             for s in kubesim::scenario::builtins() {

@@ -75,6 +75,11 @@ impl Convergence {
         self.next_probe = heal_at;
     }
 
+    /// When the next probe is due.
+    pub fn next_probe(&self) -> Duration {
+        self.next_probe
+    }
+
     /// Probes the predicate at `now` if a probe is due and storage moved since the last one.
     pub fn poll(&mut self, now: Duration, rev: u64, objects: impl FnOnce() -> Objects) {
         if now < self.next_probe {

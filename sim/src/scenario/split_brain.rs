@@ -71,6 +71,7 @@ fn config(_rng: &mut ChaCha8Rng) -> WorldConfig {
         cache_lags: Some(vec![Duration::ZERO]),
         cache_lag_max: Duration::ZERO,
         tick: TICK,
+        time: Default::default(),
         duration_max: RUN_FOR + Duration::from_secs(10),
         cluster: ClusterConfig {
             // The oracle walks the whole commit log.
