@@ -43,29 +43,40 @@ pub fn host_name(index: usize) -> String {
     format!("apiserver-{index}")
 }
 
+impl Replica {
+    /// Replica `name` without a listener: its watch cache pump runs on the current `LocalSet`
+    /// (its cache trails storage by `lag`), and requests go straight to
+    /// [`crate::http::handle`]. The accept loop of [`run`] uses it; so do tests that drive the
+    /// HTTP front in-process.
+    pub fn detached(cluster: Arc<Cluster>, name: String, lag: Duration) -> Arc<Self> {
+        let cache = {
+            let st = cluster.state();
+            WatchCache::new(&st, cluster.config.watch_cache_capacity)
+        };
+        let (cache_revision, _) = tokio::sync::watch::channel(cache.revision());
+        let index = name
+            .rsplit('-')
+            .next()
+            .and_then(|i| i.parse().ok())
+            .unwrap_or(0);
+        let faults = cluster.injector(index);
+        let replica = Arc::new(Replica {
+            faults,
+            name,
+            cluster,
+            cache: Mutex::new(cache),
+            cache_revision,
+        });
+        // Host tasks go on the LocalSet: its single task list drops in a fixed order on a crash,
+        // while tokio::spawn tasks are sharded by a process-global task id (see transport.rs).
+        tokio::task::spawn_local(pump(replica.clone(), lag));
+        replica
+    }
+}
+
 /// The host future of replica `name`, whose cache trails storage by `lag`.
 pub async fn run(cluster: Arc<Cluster>, name: String, lag: Duration) -> turmoil::Result {
-    let cache = {
-        let st = cluster.state();
-        WatchCache::new(&st, cluster.config.watch_cache_capacity)
-    };
-    let (cache_revision, _) = tokio::sync::watch::channel(cache.revision());
-    let index = name
-        .rsplit('-')
-        .next()
-        .and_then(|i| i.parse().ok())
-        .unwrap_or(0);
-    let faults = cluster.injector(index);
-    let replica = Arc::new(Replica {
-        faults,
-        name,
-        cluster,
-        cache: Mutex::new(cache),
-        cache_revision,
-    });
-    // Host tasks go on the LocalSet: its single task list drops in a fixed order on a crash,
-    // while tokio::spawn tasks are sharded by a process-global task id (see transport.rs).
-    tokio::task::spawn_local(pump(replica.clone(), lag));
+    let replica = Replica::detached(cluster, name, lag);
 
     let listener = turmoil::net::TcpListener::bind(("0.0.0.0", API_PORT)).await?;
     let mut conn_id = 0u64;

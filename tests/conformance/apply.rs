@@ -1,0 +1,7 @@
+//! apply cases.
+
+use crate::case::*;
+
+pub fn cases() -> Vec<Case> {
+    vec![]
+}

@@ -1,0 +1,7 @@
+//! delete cases.
+
+use crate::case::*;
+
+pub fn cases() -> Vec<Case> {
+    vec![]
+}

@@ -1,0 +1,7 @@
+//! gc cases.
+
+use crate::case::*;
+
+pub fn cases() -> Vec<Case> {
+    vec![]
+}

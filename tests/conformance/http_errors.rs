@@ -1,0 +1,7 @@
+//! http_errors cases.
+
+use crate::case::*;
+
+pub fn cases() -> Vec<Case> {
+    vec![]
+}

@@ -1,0 +1,7 @@
+//! list cases.
+
+use crate::case::*;
+
+pub fn cases() -> Vec<Case> {
+    vec![]
+}

@@ -1,0 +1,7 @@
+//! patch cases.
+
+use crate::case::*;
+
+pub fn cases() -> Vec<Case> {
+    vec![]
+}

@@ -1,0 +1,7 @@
+//! status cases.
+
+use crate::case::*;
+
+pub fn cases() -> Vec<Case> {
+    vec![]
+}

@@ -1,0 +1,7 @@
+//! watch cases.
+
+use crate::case::*;
+
+pub fn cases() -> Vec<Case> {
+    vec![]
+}
