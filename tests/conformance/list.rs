@@ -129,7 +129,7 @@ pub fn cases() -> Vec<Case> {
         case("resourceVersionMatch without resourceVersion is 422", LISTOPTS, vec![
             get(&format!("{CMS}?resourceVersionMatch=NotOlderThan")).status(422, "Invalid")
                 .msg("ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided")
-                .f("/details/group", "meta.k8s.io").f("/details/kind", "ListOptions").f("/details/name", "")
+                .f("/details/group", "meta.k8s.io").f("/details/kind", "ListOptions").absent("/details/name")
                 .cause(0, "FieldValueForbidden", "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided", "resourceVersionMatch"),
         ]),
         case("resourceVersionMatch=Exact with resourceVersion 0 is 422", LISTOPTS, vec![

@@ -57,9 +57,9 @@ pub fn cases() -> Vec<Case> {
             put(&at(LEASES, "l"), lease("l")).code(201).f("/metadata/name", "l").f("/spec/holderIdentity", "a"),
             get(&at(LEASES, "l")).code(200).f("/spec/holderIdentity", "a"),
         ]),
-        case("a create-on-update with a resourceVersion is 404", UPDATE, vec![
+        case("a create-on-update ignores the resourceVersion it was sent", "staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go: Store.Update (create path); storage/etcd3/store.go: updateState (PrepareObjectForStorage)", vec![
             put(&at(LEASES, "l"), json!({"metadata": {"name": "l", "resourceVersion": "5"}, "spec": {}}))
-                .status(404, "NotFound").msg("leases.coordination.k8s.io \"l\" not found"),
+                .code(201).f("/metadata/name", "l"),
         ]),
         case("an update of a missing custom resource is 404", UPDATE, vec![
             put(&at(WIDGETS, "w"), json!({"metadata": {"name": "w", "resourceVersion": "5"}, "spec": {}}))

@@ -68,6 +68,10 @@ impl ApiState {
         let Some(cur) = self.store.get(key).cloned() else {
             return Err(not_found(t, &key.name));
         };
+        // rest.BeforeDelete: ValidateDeleteOptions.
+        if !opts.errors.is_empty() {
+            return Err(super::validate::invalid_options("DeleteOptions", &opts.errors));
+        }
         // rest.BeforeDelete: preconditions, with the kind as the "resource" of the message.
         if let Some(uid) = &opts.precondition_uid {
             if uid != meta::uid(&cur) {

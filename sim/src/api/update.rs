@@ -46,6 +46,25 @@ pub(crate) fn check_name(obj: &Value, key: &ObjectKey) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The etcd key of an object as kube-apiserver lays it out (`/registry/{resource}/...` for
+/// built-in types, `/registry/{group}/{resource}/...` for custom resources), as storage errors
+/// quote it.
+pub(crate) fn storage_key(t: &ResourceType, key: &ObjectKey) -> String {
+    let mut k = String::from("/registry/");
+    if !t.strategic_merge_patch && !t.group.is_empty() {
+        k.push_str(&t.group);
+        k.push('/');
+    }
+    k.push_str(&t.plural);
+    if !key.namespace.is_empty() {
+        k.push('/');
+        k.push_str(&key.namespace);
+    }
+    k.push('/');
+    k.push_str(&key.name);
+    k
+}
+
 /// Whether `a` and `b` are equal without `metadata` (and without `status` when `skip_status`):
 /// a change there bumps `metadata.generation`. Compares in place, without copying either.
 fn same_content(a: &Value, b: &Value, skip_status: bool) -> bool {
@@ -98,7 +117,47 @@ impl ApiState {
         } else {
             UpdateScope::Main
         };
+        if self.store.get(&key).is_none() && t.allow_create_on_update && !req.status {
+            // store.go Update: create-on-update (Leases). The registry wipes system fields and
+            // runs the create path; storage prepares the object with no resourceVersion.
+            check_name(&obj, &key)?;
+            return self.create_on_update(t, &key, obj, _now);
+        }
         self.update_object(t, &key, obj, scope)
+    }
+
+    /// The create path of an update or an apply of a missing object (store.go Update with
+    /// `AllowCreateOnUpdate` or `forceAllowCreate`).
+    pub(crate) fn create_on_update(
+        &mut self,
+        t: &ResourceType,
+        key: &ObjectKey,
+        mut obj: Value,
+        now: &str,
+    ) -> Result<Arc<Value>, ApiError> {
+        // A uid in the body is a precondition on the (missing) stored object.
+        let uid = meta::uid(&obj).to_string();
+        if !uid.is_empty() {
+            return Err(ApiError::conflict(
+                &t.plural,
+                &t.group,
+                &key.name,
+                &format!(
+                    "StorageError: invalid object, Code: 4, Key: {}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: {uid}, UID in object meta: ",
+                    storage_key(t, key)
+                ),
+            ));
+        }
+        for f in [
+            "resourceVersion",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+        ] {
+            meta::set_field(&mut obj, f, None);
+        }
+        let ns = (!key.namespace.is_empty()).then_some(key.namespace.as_str());
+        self.create_object(t, ns, obj, now)
     }
 
     /// Replaces the object at `key` with `obj` (checked by [`meta::checked_object`]).
@@ -138,7 +197,7 @@ impl ApiState {
                 return Err(validate::invalid_resource(
                     t,
                     &key.name,
-                    &["metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"
+                    &["metadata.resourceVersion: Invalid value: 0: must be specified for an update"
                         .to_string()],
                 ));
             }
@@ -160,28 +219,41 @@ impl ApiState {
         }
         meta::set_str(&mut obj, "resourceVersion", old_rv.to_string());
 
-        // rest.BeforeUpdate: uid, server-managed fields.
+        // A uid in the body is a precondition (defaultUpdatedObjectInfo.Preconditions), which
+        // storage checks first: a mismatch is a 409 quoting the storage error.
         let uid = meta::uid(&obj).to_string();
         if uid.is_empty() {
             meta::set_str(&mut obj, "uid", meta::uid(&old).to_string());
         } else if uid != meta::uid(&old) {
-            return Err(validate::invalid(
-                t,
+            return Err(ApiError::conflict(
+                &t.plural,
+                &t.group,
                 &key.name,
-                &[validate::field_invalid(
-                    "metadata.uid",
-                    &uid,
-                    "field is immutable",
-                )],
+                &format!(
+                    "StorageError: invalid object, Code: 4, Key: {}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                    storage_key(t, key),
+                    meta::uid(&old)
+                ),
             ));
         }
-        for f in [
-            "creationTimestamp",
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "generation",
-        ] {
+        // rest.BeforeUpdate: generation and creationTimestamp are the server's; an existing
+        // deletionTimestamp (and grace period) cannot be removed or changed.
+        let mut errs = Vec::new();
+        for f in ["creationTimestamp", "generation"] {
             meta::set_field(&mut obj, f, meta::field(&old, f));
+        }
+        for f in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
+            let old_v = meta::field(&old, f);
+            let new_v = meta::field(&obj, f);
+            if old_v.is_some() && (f == "deletionTimestamp" || new_v.is_none()) {
+                meta::set_field(&mut obj, f, old_v);
+            } else if new_v != old_v {
+                // ValidateObjectMetaUpdate: ValidateImmutableField.
+                let shown = new_v.map(|v| v.to_string()).unwrap_or_else(|| "null".into());
+                errs.push(format!(
+                    "metadata.{f}: Invalid value: {shown}: field is immutable"
+                ));
+            }
         }
         if meta::field(&obj, "managedFields").is_none() {
             meta::set_field(
@@ -218,9 +290,8 @@ impl ApiState {
             UpdateScope::Main => {}
         }
 
-        // ValidateObjectMetaUpdate.
+        // ValidateObjectMetaUpdate, then the type's validation.
         let deleting = meta::deletion_timestamp(&old).is_some();
-        let mut errs = Vec::new();
         if deleting {
             let old_f: BTreeSet<String> = meta::finalizers(&old).into_iter().collect();
             let added: BTreeSet<String> = meta::finalizers(&obj)
@@ -231,7 +302,14 @@ impl ApiState {
                 errs.push(new_finalizers_error(&added));
             }
         }
+        errs.extend(validate::label_errors(
+            meta::meta(&obj).and_then(|m| m.get("labels")),
+        ));
         errs.extend(meta::owner_ref_errors(&obj));
+        if scope == UpdateScope::Main {
+            errs.extend(super::strategy::validate(t, &obj));
+        }
+        errs.extend(super::strategy::validate_update(t, &obj, &old, scope));
         if !errs.is_empty() {
             return Err(validate::invalid(t, &key.name, &errs));
         }
@@ -322,7 +400,7 @@ mod tests {
         assert_eq!(e.code(), 422);
         assert_eq!(
             e.message,
-            "widgets.example.com \"w\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"
+            "widgets.example.com \"w\" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update"
         );
     }
 
