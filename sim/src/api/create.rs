@@ -32,7 +32,19 @@ impl ApiState {
             .body
             .as_ref()
             .ok_or_else(|| ApiError::bad_request("the request body is required for create"))?;
-        let obj = meta::checked_object(body, t)?;
+        let mut obj = meta::checked_object(body, t)?;
+        if let Some(manager) = req.field_manager.as_deref().filter(|m| !m.is_empty()) {
+            let entries = super::managed_fields::record_update(
+                t,
+                Vec::new(),
+                &Value::Null,
+                &obj,
+                manager,
+                "",
+                now,
+            );
+            super::managed_fields::set_entries(&mut obj, entries);
+        }
         if req.status {
             return Err(ApiError::new(
                 kubesim_model::StatusReason::MethodNotAllowed,

@@ -31,6 +31,7 @@ mod create;
 mod delete;
 mod gc;
 mod list;
+mod managed_fields;
 mod meta;
 mod patch;
 mod selector;

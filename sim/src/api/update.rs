@@ -117,11 +117,36 @@ impl ApiState {
         } else {
             UpdateScope::Main
         };
-        if self.store.get(&key).is_none() && t.allow_create_on_update && !req.status {
-            // store.go Update: create-on-update (Leases). The registry wipes system fields and
-            // runs the create path; storage prepares the object with no resourceVersion.
-            check_name(&obj, &key)?;
-            return self.create_on_update(t, &key, obj, _now);
+        let manager = req.field_manager.as_deref().unwrap_or("");
+        let Some(current) = self.store.get(&key).cloned() else {
+            if t.allow_create_on_update && !req.status {
+                // store.go Update: create-on-update (Leases). The registry wipes system fields
+                // and runs the create path; storage prepares the object with no
+                // resourceVersion.
+                check_name(&obj, &key)?;
+                let mut obj = obj;
+                if !manager.is_empty() {
+                    let e = super::managed_fields::record_update(
+                        t, Vec::new(), &Value::Null, &obj, manager, "", _now,
+                    );
+                    super::managed_fields::set_entries(&mut obj, e);
+                }
+                return self.create_on_update(t, &key, obj, _now);
+            }
+            return Err(not_found(t, &key.name));
+        };
+        let mut obj = obj;
+        if !manager.is_empty() {
+            let base = if meta::field(&obj, "managedFields").is_some() {
+                super::managed_fields::entries(&obj)
+            } else {
+                super::managed_fields::entries(&current)
+            };
+            let sub = if req.status { "status" } else { "" };
+            let e = super::managed_fields::record_update(
+                t, base, &current, &obj, manager, sub, _now,
+            );
+            super::managed_fields::set_entries(&mut obj, e);
         }
         self.update_object(t, &key, obj, scope)
     }

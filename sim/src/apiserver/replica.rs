@@ -144,6 +144,9 @@ fn is_write(method: &hyper::Method) -> bool {
 /// Applies storage's new revisions to the cache, `lag` after it sees them.
 async fn pump(replica: Arc<Replica>, lag: Duration) {
     let mut storage = replica.cluster.subscribe();
+    // Writes made between the cache's load and this subscription would otherwise wait for
+    // the next write: look at the current revision once.
+    storage.mark_changed();
     loop {
         if storage.changed().await.is_err() {
             return;
