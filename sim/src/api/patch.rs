@@ -452,14 +452,24 @@ mod tests {
             "p",
             PatchType::StrategicMerge,
             json!({"metadata": {"finalizers": ["b"]},
-                   "spec": {"containers": [{"name": "c2", "image": "z"}, {"name": "c1", "$patch": "delete"}]}}),
+                   "spec": {"containers": [{"name": "c2", "image": "z"}]}}),
         )
         .expect("patched");
         assert_eq!(o["metadata"]["finalizers"], json!(["a", "b"]));
         assert_eq!(
             o["spec"]["containers"],
-            json!([{"name": "c2", "image": "z"}])
+            json!([{"name": "c1", "image": "x"}, {"name": "c2", "image": "z"}])
         );
+        // Removing a container is a change pod update validation forbids.
+        let e = patch(
+            &mut s,
+            &pod,
+            "p",
+            PatchType::StrategicMerge,
+            json!({"spec": {"containers": [{"name": "c1", "$patch": "delete"}]}}),
+        )
+        .expect_err("containers are fixed");
+        assert_eq!(e.code(), 422);
     }
 
     #[test]

@@ -475,14 +475,14 @@ mod tests {
     }
 
     #[test]
-    fn the_uid_is_immutable() {
+    fn a_different_uid_is_a_failed_precondition() {
         let (mut s, t, mut o) = setup();
         o["metadata"]["uid"] = json!("x");
         let e = update(&mut s, &t, "w", o).expect_err("uid");
-        assert_eq!(e.code(), 422);
-        assert!(e
-            .message
-            .ends_with("metadata.uid: Invalid value: \"x\": field is immutable"));
+        assert_eq!(e.code(), 409);
+        assert!(e.message.contains(
+            "Key: /registry/example.com/widgets/default/w, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: x"
+        ));
     }
 
     #[test]

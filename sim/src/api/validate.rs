@@ -271,7 +271,7 @@ mod tests {
             vec!["must not contain dots".to_string()]
         );
         assert!(dns1123_label("my-ns").is_empty());
-        assert!(dns1123_label("A")[0].contains("(e.g. 'my-name' or '123-abc', regex"));
+        assert!(dns1123_label("A")[0].contains("(e.g. 'my-name',  or '123-abc', regex"));
     }
 
     #[test]
