@@ -117,5 +117,24 @@ pub fn cases() -> Vec<Case> {
             gc(),
             get(&at(CMS, "d")).code(200),
         ]),
+        case("a terminating namespace is emptied and then removed by the namespace controller", "pkg/controller/namespace/deletion/namespaced_resources_deleter.go: Delete", vec![
+            post(NAMESPACES, json!({"metadata": {"name": "team"}})),
+            post("/api/v1/namespaces/team/configmaps", cm("a")),
+            delete("/api/v1/namespaces/team").code(200).f("/status/phase", "Terminating"),
+            get("/api/v1/namespaces/team").code(200).f("/metadata/deletionTimestamp", "2026-01-01T00:00:00Z"),
+            gc(),
+            get("/api/v1/namespaces/team/configmaps/a").status(404, "NotFound"),
+            get("/api/v1/namespaces/team").status(404, "NotFound"),
+        ]),
+        case("a namespace waits for contents held by finalizers", "pkg/controller/namespace/deletion/namespaced_resources_deleter.go: Delete (estimate > 0)", vec![
+            post(NAMESPACES, json!({"metadata": {"name": "team"}})),
+            post("/api/v1/namespaces/team/configmaps", json!({"metadata": {"name": "a", "finalizers": ["a.io/hold"]}})),
+            delete("/api/v1/namespaces/team").code(200),
+            gc(),
+            get("/api/v1/namespaces/team").code(200).f("/status/phase", "Terminating"),
+            merge("/api/v1/namespaces/team/configmaps/a", json!({"metadata": {"finalizers": null}})).code(200),
+            gc(),
+            get("/api/v1/namespaces/team").status(404, "NotFound"),
+        ]),
     ]
 }

@@ -144,7 +144,7 @@ pub fn cases() -> Vec<Case> {
             post(CMS, cm("a")),
             post(CMS, cm("b")).save("/metadata/resourceVersion", "rv"),
             watch_start(1, &w("sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=5")),
-            watch_end(1).code(200).events(&["ADDED", "ADDED", "BOOKMARK"])
+            watch_end(1).code(200).events(&["ADDED", "ADDED", "BOOKMARK", "BOOKMARK"])
                 .event(2, ev().f("/object/metadata/annotations/k8s.io~1initial-events-end", "true")
                     .f("/object/metadata/resourceVersion", "$rv")),
         ]),
@@ -152,7 +152,7 @@ pub fn cases() -> Vec<Case> {
             post(CMS, cm("a")),
             watch_start(1, &w("sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=5")),
             post(CMS, cm("b")),
-            watch_end(1).code(200).events(&["ADDED", "BOOKMARK", "ADDED"]),
+            watch_end(1).code(200).events(&["ADDED", "BOOKMARK", "ADDED", "BOOKMARK"]),
         ]),
         case("sendInitialEvents without resourceVersionMatch is 422", OPTS, vec![
             get(&w("sendInitialEvents=true")).status(422, "Invalid")

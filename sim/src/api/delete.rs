@@ -102,6 +102,11 @@ impl ApiState {
         if meta::deletion_timestamp(&cur).is_some() {
             return Ok(cur);
         }
+        if super::namespace_lifecycle::is_namespace(t) {
+            if let Some(marked) = self.mark_namespace_terminating(key, &cur, now) {
+                return Ok(marked);
+            }
+        }
         let finalizers = finalizers_for_propagation(&cur, opts.propagation);
         let rev_before = self.store.revision();
         if !finalizers.is_empty() {

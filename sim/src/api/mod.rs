@@ -33,6 +33,7 @@ mod gc;
 mod list;
 mod managed_fields;
 mod meta;
+mod namespace_lifecycle;
 mod patch;
 mod selector;
 mod store;

@@ -145,8 +145,10 @@ fn is_write(method: &hyper::Method) -> bool {
 async fn pump(replica: Arc<Replica>, lag: Duration) {
     let mut storage = replica.cluster.subscribe();
     // Writes made between the cache's load and this subscription would otherwise wait for
-    // the next write: look at the current revision once.
-    storage.mark_changed();
+    // the next write.
+    if *storage.borrow() != replica.cache().revision() {
+        storage.mark_changed();
+    }
     loop {
         if storage.changed().await.is_err() {
             return;
