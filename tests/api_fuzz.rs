@@ -221,6 +221,14 @@ fn request(rng: &mut ChaCha8Rng, types: &[ResourceType], known: &Known) -> ApiRe
     req
 }
 
+fn panic_text(payload: &Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
 /// Counts of one run.
 #[derive(Debug, Default)]
 struct Report {
@@ -331,8 +339,11 @@ fn run_sequence(seed: u64, steps: u64, report: &mut Report) {
         }));
         report.requests += 1;
         let failed = match outcome {
-            Err(_) => {
+            Err(payload) => {
                 report.panics += 1;
+                report
+                    .first_break
+                    .get_or_insert(format!("seed {seed}: panic {} on {req:?}", panic_text(&payload)));
                 return;
             }
             Ok(Ok(obj)) => {
@@ -382,8 +393,11 @@ fn run_sequence(seed: u64, steps: u64, report: &mut Report) {
             Ok(())
         }));
         match watched {
-            Err(_) => {
+            Err(payload) => {
                 report.panics += 1;
+                report
+                    .first_break
+                    .get_or_insert(format!("seed {seed}: watch panic {}", panic_text(&payload)));
                 return;
             }
             Ok(Err(why)) => {

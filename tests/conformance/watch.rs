@@ -121,14 +121,21 @@ pub fn cases() -> Vec<Case> {
         ]),
         case("a watch with bookmarks gets one two seconds before its timeout", BOOKMARKS, vec![
             post(CMS, cm("a")).save("/metadata/resourceVersion", "rv"),
-            watch_start(1, &w("resourceVersion=$rv&allowWatchBookmarks=true&timeoutSeconds=10")),
+            watch_start(1, &w("resourceVersion=$rv&allowWatchBookmarks=true&fieldSelector=metadata.name%3Da&timeoutSeconds=10")),
+            post(CMS, cm("b")).save("/metadata/resourceVersion", "rvb"),
             watch_end(1).code(200).events(&["BOOKMARK"])
-                .event(0, ev().f("/object/kind", "ConfigMap").f("/object/metadata/resourceVersion", "$rv")),
+                .event(0, ev().f("/object/kind", "ConfigMap").f("/object/metadata/resourceVersion", "$rvb")),
         ]),
         case("a long watch with bookmarks gets one about every minute", BOOKMARKS, vec![
             post(CMS, cm("a")).save("/metadata/resourceVersion", "rv"),
-            watch_start(1, &w("resourceVersion=$rv&allowWatchBookmarks=true&timeoutSeconds=200")),
+            watch_start(1, &w("resourceVersion=$rv&allowWatchBookmarks=true&fieldSelector=metadata.name%3Da&timeoutSeconds=200")),
+            post(CMS, cm("b")),
             watch_end(1).code(200).events(&["BOOKMARK", "BOOKMARK", "BOOKMARK", "BOOKMARK"]),
+        ]),
+        case("no bookmark carries the revision the watch started from", "staging/src/k8s.io/apiserver/pkg/storage/cacher/cache_watcher.go: cacheWatcher.process (only events newer than resourceVersion)", vec![
+            post(CMS, cm("a")).save("/metadata/resourceVersion", "rv"),
+            watch_start(1, &w("resourceVersion=$rv&allowWatchBookmarks=true&timeoutSeconds=100")),
+            watch_end(1).code(200).events(&[]),
         ]),
         case("a watch without allowWatchBookmarks gets no bookmarks", BOOKMARKS, vec![
             watch_start(1, &w("timeoutSeconds=100")),
@@ -144,7 +151,7 @@ pub fn cases() -> Vec<Case> {
             post(CMS, cm("a")),
             post(CMS, cm("b")).save("/metadata/resourceVersion", "rv"),
             watch_start(1, &w("sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=5")),
-            watch_end(1).code(200).events(&["ADDED", "ADDED", "BOOKMARK", "BOOKMARK"])
+            watch_end(1).code(200).events(&["ADDED", "ADDED", "BOOKMARK"])
                 .event(2, ev().f("/object/metadata/annotations/k8s.io~1initial-events-end", "true")
                     .f("/object/metadata/resourceVersion", "$rv")),
         ]),

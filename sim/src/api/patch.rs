@@ -95,7 +95,7 @@ impl ApiState {
             PatchType::Json => {
                 let ops: json_patch::Patch = serde_json::from_value(body.clone())
                     .map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
-                json_patch::patch(&mut doc, &ops)
+                json_patch::patch_unsafe(&mut doc, &ops)
                     .map_err(|_| ApiError::new(StatusReason::Invalid, PATCH_REJECTED))?;
             }
             PatchType::StrategicMerge => {

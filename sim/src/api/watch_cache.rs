@@ -36,6 +36,9 @@ pub struct WatchCursor {
     rev: u64,
     /// The revision of the last event or bookmark sent.
     sent_rev: u64,
+    /// The revision the watch started from: bookmarks are sent only beyond it
+    /// (`cacheWatcher.process`).
+    start_rev: u64,
     bookmarks: bool,
 }
 
@@ -193,6 +196,7 @@ impl WatchCache {
             query,
             rev: self.revision,
             sent_rev: 0,
+            start_rev: self.revision,
             bookmarks: req.list.allow_watch_bookmarks,
         };
         match rv {
@@ -242,6 +246,7 @@ impl WatchCache {
             Some(n) => {
                 cursor.rev = n;
                 cursor.sent_rev = n;
+                cursor.start_rev = n;
                 let events = self.poll(&mut cursor)?;
                 Ok((cursor, events))
             }
@@ -320,10 +325,11 @@ impl WatchCache {
     }
 
     /// A bookmark event at the cursor's revision (the cache's revision after a
-    /// [`WatchCache::poll`]) if the cursor asked for bookmarks: the cacher sends one at every
-    /// bookmark time whether or not anything changed (`Cacher.dispatchEvents`).
+    /// [`WatchCache::poll`]) if the cursor asked for bookmarks and that revision is beyond the
+    /// one the watch started from: the cacher sends one at every bookmark time, whether or not
+    /// the watcher got events since, but never at the start revision (`cacheWatcher.process`).
     pub fn bookmark(&self, cursor: &mut WatchCursor) -> Option<WatchEvent> {
-        if !cursor.bookmarks {
+        if !cursor.bookmarks || cursor.rev <= cursor.start_rev {
             return None;
         }
         cursor.sent_rev = cursor.rev;
