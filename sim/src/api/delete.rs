@@ -96,10 +96,10 @@ impl ApiState {
     /// `deletionGracePeriodSeconds` = 0, generation + 1 when it has one) and returned;
     /// otherwise it is removed (one DELETED commit) and its last state returned.
     ///
-    /// Differences: no graceful deletion (pods are removed at once, as pods without a node
-    /// are); the deleted object is returned for every type (the apiserver returns a
-    /// `Status` Success for types without `ReturnDeletedObject`; kube-rs accepts both);
-    /// DeleteOptions cannot change finalizers of an object already being deleted.
+    /// The deleted object is returned; the HTTP front answers a `Success` Status instead for
+    /// types without `ReturnDeletedObject`. Differences: no graceful deletion (pods are
+    /// removed at once, as pods without a node are); DeleteOptions cannot change finalizers of
+    /// an object already being deleted.
     pub(crate) fn delete_object(
         &mut self,
         t: &ResourceType,

@@ -15,14 +15,14 @@
 //! keys, revisions and the log. Selectors, continue tokens, uids and validation messages have
 //! their own files.
 //!
-//! Known differences from kubernetes/apiserver are listed on each function; the main ones:
-//! no graceful deletion (every type deletes like a ConfigMap: immediately, or via finalizers),
-//! no admission (namespaces need not exist, namespace deletion does not empty them), no
-//! create-on-update, server-side apply without field ownership (no conflicts, no removal of
-//! fields a manager stopped applying, no `Update` entries in managedFields), strategic merge
-//! patch with a simplified list merge, field selectors limited to `metadata.name` and
-//! `metadata.namespace`, label keys and values not validated, the watch cache ignores `limit`
-//! (as before Kubernetes 1.31) and buffers all types in one ring.
+//! Per-type strategies of the built-in types are in `strategy.rs`, namespace deletion in
+//! `namespace_lifecycle.rs`, server-side apply's field ownership in `managed_fields.rs`.
+//!
+//! Known differences from kubernetes/apiserver are listed on each function and in the README's
+//! known gaps; the main ones: no graceful deletion (pods go at once), no admission (namespaces
+//! need not exist), server-side apply owns lists whole, strategic merge patch with a simplified
+//! list merge, field selectors limited to `metadata.name` and `metadata.namespace`, the watch
+//! cache ignores `limit` (as before Kubernetes 1.31) and buffers all types in one ring.
 
 pub mod request;
 

@@ -99,8 +99,9 @@ fn new_finalizers_error(added: &BTreeSet<String>) -> String {
 impl ApiState {
     /// PUT of an object or of its `/status`.
     ///
-    /// Difference: an update of a missing object is 404 for every type (the apiserver creates
-    /// it for types with `AllowCreateOnUpdate`, such as ConfigMap and Lease).
+    /// An update of a missing object is 404, except for types with `AllowCreateOnUpdate`
+    /// (Leases), where it creates the object. A `fieldManager` records an `Update` entry in
+    /// `managedFields`.
     pub(crate) fn update(&mut self, req: &ApiRequest, _now: &str) -> Result<Arc<Value>, ApiError> {
         let t = &req.resource;
         let key = object_key(req)?;
