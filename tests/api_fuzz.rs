@@ -97,12 +97,16 @@ fn body(rng: &mut ChaCha8Rng, t: &ResourceType, name: &str, known: &Known) -> Va
     }
     let mut obj = match (t.group.as_str(), t.kind.as_str()) {
         ("", "ConfigMap") => json!({"data": {"k": pick(rng, &["v", "w"]), "other": "1"}}),
-        ("", "Pod") => json!({"spec": {"containers": [{"name": "c", "image": pick(rng, &["nginx", "x"])}]},
-                               "status": {"phase": pick(rng, &["Running", "Sleeping"])}}),
+        ("", "Pod") => {
+            json!({"spec": {"containers": [{"name": "c", "image": pick(rng, &["nginx", "x"])}]},
+                               "status": {"phase": pick(rng, &["Running", "Sleeping"])}})
+        }
         ("coordination.k8s.io", _) => json!({"spec": {"holderIdentity": pick(rng, &["a", "b"]),
                                "leaseDurationSeconds": rng.random_range(-1..20)}}),
         ("", "Namespace") => json!({}),
-        _ => json!({"spec": {"size": rng.random_range(0..3)}, "status": {"ready": rng.random::<bool>()}}),
+        _ => {
+            json!({"spec": {"size": rng.random_range(0..3)}, "status": {"ready": rng.random::<bool>()}})
+        }
     };
     obj["apiVersion"] = json!(t.api_version());
     obj["kind"] = json!(t.kind);
@@ -114,7 +118,10 @@ fn body(rng: &mut ChaCha8Rng, t: &ResourceType, name: &str, known: &Known) -> Va
         2 => obj["spec"] = odd_value(rng),
         3 => obj["metadata"]["labels"] = odd_value(rng),
         4 => obj["metadata"]["finalizers"] = odd_value(rng),
-        5 => obj["metadata"]["managedFields"] = json!([{"manager": "m", "operation": "Apply", "fieldsV1": odd_value(rng)}]),
+        5 => {
+            obj["metadata"]["managedFields"] =
+                json!([{"manager": "m", "operation": "Apply", "fieldsV1": odd_value(rng)}])
+        }
         6 if rng.random_bool(0.3) => obj = odd_value(rng),
         _ => {}
     }
@@ -125,8 +132,22 @@ fn body(rng: &mut ChaCha8Rng, t: &ResourceType, name: &str, known: &Known) -> Va
 fn json_patch(rng: &mut ChaCha8Rng) -> Value {
     let ops: Vec<Value> = (0..rng.random_range(0..4))
         .map(|_| {
-            let op = *pick(rng, &["add", "remove", "replace", "test", "move", "copy", "bogus"]);
-            let path = *pick(rng, &["/data/k", "/metadata/labels", "/metadata/finalizers/0", "/spec", "/x/y/z", "", "/metadata/name"]);
+            let op = *pick(
+                rng,
+                &["add", "remove", "replace", "test", "move", "copy", "bogus"],
+            );
+            let path = *pick(
+                rng,
+                &[
+                    "/data/k",
+                    "/metadata/labels",
+                    "/metadata/finalizers/0",
+                    "/spec",
+                    "/x/y/z",
+                    "",
+                    "/metadata/name",
+                ],
+            );
             json!({"op": op, "path": path, "from": "/data/k", "value": odd_value(rng)})
         })
         .collect();
@@ -149,8 +170,17 @@ fn request(rng: &mut ChaCha8Rng, types: &[ResourceType], known: &Known) -> ApiRe
     let name = *pick(rng, &NAMES);
     let verb = *pick(
         rng,
-        &[Verb::Get, Verb::List, Verb::Create, Verb::Create, Verb::Update, Verb::Patch, Verb::Patch,
-          Verb::Delete, Verb::DeleteCollection],
+        &[
+            Verb::Get,
+            Verb::List,
+            Verb::Create,
+            Verb::Create,
+            Verb::Update,
+            Verb::Patch,
+            Verb::Patch,
+            Verb::Delete,
+            Verb::DeleteCollection,
+        ],
     );
     let single = matches!(verb, Verb::Get | Verb::Update | Verb::Patch | Verb::Delete);
     let mut req = ApiRequest::new(verb, t.clone(), ns, single.then_some(name));
@@ -164,7 +194,12 @@ fn request(rng: &mut ChaCha8Rng, types: &[ResourceType], known: &Known) -> ApiRe
         Verb::Patch => {
             let pt = *pick(
                 rng,
-                &[PatchType::Merge, PatchType::Json, PatchType::StrategicMerge, PatchType::Apply],
+                &[
+                    PatchType::Merge,
+                    PatchType::Json,
+                    PatchType::StrategicMerge,
+                    PatchType::Apply,
+                ],
             );
             req.patch_type = Some(pt);
             req.body = Some(match pt {
@@ -191,10 +226,29 @@ fn request(rng: &mut ChaCha8Rng, types: &[ResourceType], known: &Known) -> ApiRe
     if matches!(verb, Verb::List | Verb::DeleteCollection) {
         let l = &mut req.list;
         if rng.random_bool(0.3) {
-            l.label_selector = Some(pick(rng, &["app=web", "app in (web,db)", "!app", "app", "a in b", "x!=y,"]).to_string());
+            l.label_selector = Some(
+                pick(
+                    rng,
+                    &[
+                        "app=web",
+                        "app in (web,db)",
+                        "!app",
+                        "app",
+                        "a in b",
+                        "x!=y,",
+                    ],
+                )
+                .to_string(),
+            );
         }
         if rng.random_bool(0.2) {
-            l.field_selector = Some(pick(rng, &["metadata.name=a", "metadata.namespace=other", "spec.x=1"]).to_string());
+            l.field_selector = Some(
+                pick(
+                    rng,
+                    &["metadata.name=a", "metadata.namespace=other", "spec.x=1"],
+                )
+                .to_string(),
+            );
         }
         if rng.random_bool(0.4) {
             l.resource_version = Some(match rng.random_range(0..4) {
@@ -215,7 +269,16 @@ fn request(rng: &mut ChaCha8Rng, types: &[ResourceType], known: &Known) -> ApiRe
             l.limit = Some(rng.random_range(0..3));
         }
         if rng.random_bool(0.1) {
-            l.continue_token = Some(pick(rng, &["garbage", "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6Miwic3RhcnQiOiJhXHUwMDAwIn0"]).to_string());
+            l.continue_token = Some(
+                pick(
+                    rng,
+                    &[
+                        "garbage",
+                        "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6Miwic3RhcnQiOiJhXHUwMDAwIn0",
+                    ],
+                )
+                .to_string(),
+            );
         }
     }
     req
@@ -256,15 +319,24 @@ fn check(
         return Err("a failed request wrote".into());
     }
     if rev - rev_before != commits.len() as u64 {
-        return Err(format!("{} commits for {} revisions", commits.len(), rev - rev_before));
+        return Err(format!(
+            "{} commits for {} revisions",
+            commits.len(),
+            rev - rev_before
+        ));
     }
     for (i, c) in commits.iter().enumerate() {
         if c.rev != rev_before + 1 + i as u64 {
             return Err(format!("commit {} carries revision {}", i, c.rev));
         }
-        let obj_rv = c.object["metadata"]["resourceVersion"].as_str().unwrap_or("");
+        let obj_rv = c.object["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap_or("");
         if obj_rv != c.rev.to_string() {
-            return Err(format!("commit {} object has resourceVersion {obj_rv:?}", c.rev));
+            return Err(format!(
+                "commit {} object has resourceVersion {obj_rv:?}",
+                c.rev
+            ));
         }
         match c.kind {
             WatchEventType::Added | WatchEventType::Modified => {
@@ -283,26 +355,42 @@ fn check(
         }
     }
     if !commits.is_empty() {
-        let logged = state.log_since(state.compacted()).map_err(|e| e.to_string())?;
+        let logged = state
+            .log_since(state.compacted())
+            .map_err(|e| e.to_string())?;
         for c in &commits {
-            if c.rev > state.compacted() && !logged.iter().any(|l| l.rev == c.rev && l.key == c.key) {
+            if c.rev > state.compacted() && !logged.iter().any(|l| l.rev == c.rev && l.key == c.key)
+            {
                 return Err(format!("commit {} is not in the log", c.rev));
             }
         }
     }
     let objects = state.objects();
     if objects.len() != model.len() {
-        return Err(format!("storage holds {} objects, the commits say {}", objects.len(), model.len()));
+        return Err(format!(
+            "storage holds {} objects, the commits say {}",
+            objects.len(),
+            model.len()
+        ));
     }
     for (k, o) in &objects {
-        let rv: u64 = o["metadata"]["resourceVersion"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+        let rv: u64 = o["metadata"]["resourceVersion"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         if model.get(k) != Some(&rv) || rv > rev {
-            return Err(format!("{k} at resourceVersion {rv}, the commits say {:?}", model.get(k)));
+            return Err(format!(
+                "{k} at resourceVersion {rv}, the commits say {:?}",
+                model.get(k)
+            ));
         }
     }
     cache.advance(state, rev);
     if cache.revision() != rev {
-        return Err(format!("the watch cache is at {} after advancing to {rev}", cache.revision()));
+        return Err(format!(
+            "the watch cache is at {} after advancing to {rev}",
+            cache.revision()
+        ));
     }
     Ok(())
 }
@@ -321,7 +409,10 @@ fn run_sequence(seed: u64, steps: u64, report: &mut Report) {
     }
     let mut cache = WatchCache::new(&state, 16);
     let mut model = BTreeMap::new();
-    let mut known = Known { revision: 1, uids: Vec::new() };
+    let mut known = Known {
+        revision: 1,
+        uids: Vec::new(),
+    };
     let mut cursor = None;
     for _ in 0..steps {
         let req = request(&mut rng, &types, &known);
@@ -341,9 +432,10 @@ fn run_sequence(seed: u64, steps: u64, report: &mut Report) {
         let failed = match outcome {
             Err(payload) => {
                 report.panics += 1;
-                report
-                    .first_break
-                    .get_or_insert(format!("seed {seed}: panic {} on {req:?}", panic_text(&payload)));
+                report.first_break.get_or_insert(format!(
+                    "seed {seed}: panic {} on {req:?}",
+                    panic_text(&payload)
+                ));
                 return;
             }
             Ok(Ok(obj)) => {
@@ -364,13 +456,16 @@ fn run_sequence(seed: u64, steps: u64, report: &mut Report) {
         known.revision = state.revision();
         if let Err(why) = check(&mut state, &mut model, rev_before, failed, &mut cache) {
             report.invariant_breaks += 1;
-            report.first_break.get_or_insert(format!("seed {seed}: {why} after {req:?}"));
+            report
+                .first_break
+                .get_or_insert(format!("seed {seed}: {why} after {req:?}"));
             return;
         }
         // A watch on the cache: opened now and then, polled every step.
         let watched = catch_unwind(AssertUnwindSafe(|| {
             if cursor.is_none() || rng.random_bool(0.05) {
-                let mut w = ApiRequest::new(Verb::Watch, pick(&mut rng, &types).clone(), None, None);
+                let mut w =
+                    ApiRequest::new(Verb::Watch, pick(&mut rng, &types).clone(), None, None);
                 w.list.resource_version = Some(rng.random_range(0..=state.revision()).to_string());
                 w.list.allow_watch_bookmarks = rng.random::<bool>();
                 w.list.send_initial_events = rng.random_bool(0.2);
@@ -402,7 +497,9 @@ fn run_sequence(seed: u64, steps: u64, report: &mut Report) {
             }
             Ok(Err(why)) => {
                 report.invariant_breaks += 1;
-                report.first_break.get_or_insert(format!("seed {seed}: {why}"));
+                report
+                    .first_break
+                    .get_or_insert(format!("seed {seed}: {why}"));
                 return;
             }
             Ok(Ok(())) => {}

@@ -113,7 +113,12 @@ impl Case {
     }
 }
 
-fn step(method: Method, path: &str, content_type: Option<&'static str>, body: Option<String>) -> Step {
+fn step(
+    method: Method,
+    path: &str,
+    content_type: Option<&'static str>,
+    body: Option<String>,
+) -> Step {
     Step {
         kind: StepKind::Request,
         method,
@@ -132,15 +137,30 @@ pub fn get(path: &str) -> Step {
 }
 /// POST with a JSON body.
 pub fn post(path: &str, body: Value) -> Step {
-    step(Method::POST, path, Some("application/json"), Some(body.to_string()))
+    step(
+        Method::POST,
+        path,
+        Some("application/json"),
+        Some(body.to_string()),
+    )
 }
 /// PUT with a JSON body.
 pub fn put(path: &str, body: Value) -> Step {
-    step(Method::PUT, path, Some("application/json"), Some(body.to_string()))
+    step(
+        Method::PUT,
+        path,
+        Some("application/json"),
+        Some(body.to_string()),
+    )
 }
 /// PATCH with a content type and a JSON body.
 pub fn patch(path: &str, content_type: &'static str, body: Value) -> Step {
-    step(Method::PATCH, path, Some(content_type), Some(body.to_string()))
+    step(
+        Method::PATCH,
+        path,
+        Some(content_type),
+        Some(body.to_string()),
+    )
 }
 /// JSON merge patch.
 pub fn merge(path: &str, body: Value) -> Step {
@@ -164,7 +184,12 @@ pub fn delete(path: &str) -> Step {
 }
 /// DELETE with a DeleteOptions body.
 pub fn delete_with(path: &str, body: Value) -> Step {
-    step(Method::DELETE, path, Some("application/json"), Some(body.to_string()))
+    step(
+        Method::DELETE,
+        path,
+        Some("application/json"),
+        Some(body.to_string()),
+    )
 }
 /// Any request with a raw body.
 pub fn raw(method: Method, path: &str, content_type: Option<&'static str>, body: &str) -> Step {

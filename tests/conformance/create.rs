@@ -3,15 +3,18 @@
 use crate::case::*;
 use serde_json::json;
 
-const STORE: &str = "staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go: Store.create";
+const STORE: &str =
+    "staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go: Store.create";
 const BEFORE: &str = "staging/src/k8s.io/apiserver/pkg/registry/rest/create.go: BeforeCreate";
-const META: &str = "staging/src/k8s.io/apiserver/pkg/registry/rest/meta.go: FillObjectMetaSystemFields";
+const META: &str =
+    "staging/src/k8s.io/apiserver/pkg/registry/rest/meta.go: FillObjectMetaSystemFields";
 const NSMATCH: &str =
     "staging/src/k8s.io/apiserver/pkg/registry/rest/meta.go: EnsureObjectNamespaceMatchesRequestNamespace";
 const OBJMETA: &str =
     "staging/src/k8s.io/apimachinery/pkg/api/validation/objectmeta.go: ValidateObjectMetaAccessor";
 const ETCD: &str = "staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go: store.Create (ErrResourceVersionSetOnCreate)";
-const HANDLER: &str = "staging/src/k8s.io/apiserver/pkg/endpoints/handlers/create.go: createHandler (201 Created)";
+const HANDLER: &str =
+    "staging/src/k8s.io/apiserver/pkg/endpoints/handlers/create.go: createHandler (201 Created)";
 
 const DNS1123: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 

@@ -4,11 +4,14 @@
 use crate::case::*;
 use serde_json::json;
 
-const DELETE: &str = "staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go: Store.Delete";
-const FINALIZE: &str = "staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go: Store.finalizeDelete";
+const DELETE: &str =
+    "staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go: Store.Delete";
+const FINALIZE: &str =
+    "staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go: Store.finalizeDelete";
 const BEFORE: &str = "staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go: BeforeDelete";
 const DELOPTS: &str = "staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/validation/validation.go: ValidateDeleteOptions; rest/delete.go: BeforeDelete";
-const MARK: &str = "staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go: markAsDeleting";
+const MARK: &str =
+    "staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go: markAsDeleting";
 const GCFIN: &str = "staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go: deletionFinalizersForGarbageCollection";
 
 pub fn cases() -> Vec<Case> {

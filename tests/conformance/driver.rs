@@ -130,14 +130,19 @@ pub fn substitute(text: &str, vars: &BTreeMap<String, String>) -> String {
     out
 }
 
-fn request(step: &Step, vars: &BTreeMap<String, String>) -> Result<http::Request<Full<Bytes>>, String> {
+fn request(
+    step: &Step,
+    vars: &BTreeMap<String, String>,
+) -> Result<http::Request<Full<Bytes>>, String> {
     let path = substitute(&step.path, vars);
     let body = step
         .body
         .as_ref()
         .map(|b| substitute(b, vars))
         .unwrap_or_default();
-    let mut b = http::Request::builder().method(step.method.clone()).uri(path);
+    let mut b = http::Request::builder()
+        .method(step.method.clone())
+        .uri(path);
     if let Some(ct) = step.content_type {
         b = b.header(http::header::CONTENT_TYPE, ct);
     }
@@ -158,8 +163,12 @@ async fn send(
         Ok(c) => c.to_bytes(),
         Err(never) => match never {},
     };
-    let body: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("response is not JSON ({e}): {}", String::from_utf8_lossy(&bytes)))?;
+    let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        format!(
+            "response is not JSON ({e}): {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    })?;
     Ok((code, body))
 }
 
@@ -194,7 +203,11 @@ fn check(
     check_fields(want, body, vars)
 }
 
-fn check_fields(want: &Expect, body: &Value, vars: &BTreeMap<String, String>) -> Result<(), String> {
+fn check_fields(
+    want: &Expect,
+    body: &Value,
+    vars: &BTreeMap<String, String>,
+) -> Result<(), String> {
     for (ptr, v) in &want.fields {
         let ptr = substitute(ptr, vars);
         let v = expected(v, vars);
@@ -213,22 +226,36 @@ fn check_fields(want: &Expect, body: &Value, vars: &BTreeMap<String, String>) ->
         let var_value = vars.get(*var).cloned().unwrap_or_default();
         match body.pointer(ptr) {
             Some(Value::String(s)) if *s != var_value => {}
-            other => return Err(format!("{ptr} is {other:?}, expected it to differ from ${var}")),
+            other => {
+                return Err(format!(
+                    "{ptr} is {other:?}, expected it to differ from ${var}"
+                ))
+            }
         }
     }
     for (ptr, var) in &want.num_gt {
-        let var_value: u64 = vars.get(*var).and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
+        let var_value: u64 = vars
+            .get(*var)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(u64::MAX);
         let got = body
             .pointer(ptr)
             .and_then(Value::as_str)
             .and_then(|s| s.parse::<u64>().ok());
         match got {
             Some(g) if g > var_value => {}
-            other => return Err(format!("{ptr} is {other:?}, expected it above ${var}={var_value}")),
+            other => {
+                return Err(format!(
+                    "{ptr} is {other:?}, expected it above ${var}={var_value}"
+                ))
+            }
         }
     }
     if let Some(n) = want.items {
-        let got = body.pointer("/items").and_then(Value::as_array).map(Vec::len);
+        let got = body
+            .pointer("/items")
+            .and_then(Value::as_array)
+            .map(Vec::len);
         if got != Some(n) {
             return Err(format!("{got:?} items, expected {n}; body {body}"));
         }
@@ -248,11 +275,15 @@ fn save(step: &Step, body: &Value, vars: &mut BTreeMap<String, String>) -> Resul
     Ok(())
 }
 
-fn check_events(want: &EventsExpect, text: &str, vars: &BTreeMap<String, String>) -> Result<(), String> {
+fn check_events(
+    want: &EventsExpect,
+    text: &str,
+    vars: &BTreeMap<String, String>,
+) -> Result<(), String> {
     let mut events = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let v: Value =
-            serde_json::from_str(line).map_err(|e| format!("watch line is not JSON ({e}): {line}"))?;
+        let v: Value = serde_json::from_str(line)
+            .map_err(|e| format!("watch line is not JSON ({e}): {line}"))?;
         events.push(v);
     }
     let types: Vec<String> = events
@@ -268,7 +299,9 @@ fn check_events(want: &EventsExpect, text: &str, vars: &BTreeMap<String, String>
         let got: Vec<&String> = types.iter().filter(|t| *t != "BOOKMARK").collect();
         let want_t: Vec<&String> = t.iter().collect();
         if got != want_t {
-            return Err(format!("events {types:?}, expected {t:?} besides bookmarks: {text}"));
+            return Err(format!(
+                "events {types:?}, expected {t:?} besides bookmarks: {text}"
+            ));
         }
     }
     if let Some(n) = want.min_bookmarks {
@@ -279,7 +312,10 @@ fn check_events(want: &EventsExpect, text: &str, vars: &BTreeMap<String, String>
     }
     for (i, e) in &want.each {
         let ev = if *i < 0 {
-            events.len().checked_sub(i.unsigned_abs() as usize).and_then(|j| events.get(j))
+            events
+                .len()
+                .checked_sub(i.unsigned_abs() as usize)
+                .and_then(|j| events.get(j))
         } else {
             events.get(*i as usize)
         };

@@ -6,7 +6,8 @@ use serde_json::json;
 
 const GC: &str = "pkg/controller/garbagecollector/garbagecollector.go: attemptToDeleteItem";
 const ORPHAN: &str = "pkg/controller/garbagecollector/garbagecollector.go: orphanDependents";
-const FG: &str = "pkg/controller/garbagecollector/garbagecollector.go: processDeletingDependentsItem";
+const FG: &str =
+    "pkg/controller/garbagecollector/garbagecollector.go: processDeletingDependentsItem";
 
 fn dep(name: &str, owner: &str) -> serde_json::Value {
     json!({"metadata": {"name": name, "ownerReferences": [

@@ -13,8 +13,14 @@ const INCONSISTENT: &str = "The provided continue parameter is too old to displa
 
 fn three() -> Vec<Step> {
     vec![
-        post(CMS, json!({"metadata": {"name": "a", "labels": {"app": "web", "tier": "1"}}})),
-        post(CMS, json!({"metadata": {"name": "b", "labels": {"app": "db"}}})),
+        post(
+            CMS,
+            json!({"metadata": {"name": "a", "labels": {"app": "web", "tier": "1"}}}),
+        ),
+        post(
+            CMS,
+            json!({"metadata": {"name": "b", "labels": {"app": "db"}}}),
+        ),
         post(CMS, json!({"metadata": {"name": "c"}})).save("/metadata/resourceVersion", "rv"),
     ]
 }

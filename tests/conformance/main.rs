@@ -46,7 +46,10 @@ fn every_case_is_answered_as_kube_apiserver_answers_it() {
     let only = std::env::var("CONFORMANCE_ONLY").ok();
     let (mut total, mut passed, mut gaps) = (0, 0, 0);
     let mut failures = Vec::new();
-    println!("{:<12} {:>5} {:>6} {:>5}", "area", "cases", "passed", "gaps");
+    println!(
+        "{:<12} {:>5} {:>6} {:>5}",
+        "area", "cases", "passed", "gaps"
+    );
     for (area, cases) in areas() {
         let (mut a_total, mut a_passed, mut a_gaps) = (0, 0, 0);
         for c in &cases {
@@ -65,7 +68,10 @@ fn every_case_is_answered_as_kube_apiserver_answers_it() {
                     "[{area}] {}: passes but is marked as a known gap ({why}); remove the mark",
                     c.name
                 )),
-                (Err(e), None) => failures.push(format!("[{area}] {}\n    source: {}\n    {e}", c.name, c.source)),
+                (Err(e), None) => failures.push(format!(
+                    "[{area}] {}\n    source: {}\n    {e}",
+                    c.name, c.source
+                )),
             }
         }
         println!("{area:<12} {a_total:>5} {a_passed:>6} {a_gaps:>5}");
@@ -83,7 +89,10 @@ fn every_case_is_answered_as_kube_apiserver_answers_it() {
         failures.len()
     );
     if only.is_none() {
-        assert!(total >= 200, "the suite has {total} cases; the issue asks for at least 200");
+        assert!(
+            total >= 200,
+            "the suite has {total} cases; the issue asks for at least 200"
+        );
     }
     assert_eq!(passed + gaps, total);
 }

@@ -3,11 +3,14 @@
 use crate::case::*;
 use serde_json::json;
 
-const PATCH: &str = "staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go: patcher.patchResource";
-const JSP: &str = "staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go: jsonPatcher.applyJSPatch";
+const PATCH: &str =
+    "staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go: patcher.patchResource";
+const JSP: &str =
+    "staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go: jsonPatcher.applyJSPatch";
 const SMPS: &str = "staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go: smpPatcher; apimachinery/pkg/util/strategicpatch/patch.go: StrategicMergePatch";
 const OPTS: &str = "staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/validation/validation.go: ValidatePatchOptions; handlers/patch.go: PatchResource";
-const LOCK: &str = "the object has been modified; please apply your changes to the latest version and try again";
+const LOCK: &str =
+    "the object has been modified; please apply your changes to the latest version and try again";
 
 pub fn cases() -> Vec<Case> {
     vec![

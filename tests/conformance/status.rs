@@ -5,7 +5,8 @@ use serde_json::json;
 
 const CR_STATUS: &str = "staging/src/k8s.io/apiextensions-apiserver/pkg/registry/customresource/status_strategy.go: statusStrategy.PrepareForUpdate";
 const POD_STATUS: &str = "pkg/registry/core/pod/strategy.go: podStatusStrategy.PrepareForUpdate";
-const UPDATE: &str = "staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go: Store.Update";
+const UPDATE: &str =
+    "staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go: Store.Update";
 
 pub fn cases() -> Vec<Case> {
     vec![

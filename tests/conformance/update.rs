@@ -3,12 +3,14 @@
 use crate::case::*;
 use serde_json::json;
 
-const UPDATE: &str = "staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go: Store.Update";
+const UPDATE: &str =
+    "staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go: Store.Update";
 const BEFORE: &str = "staging/src/k8s.io/apiserver/pkg/registry/rest/update.go: BeforeUpdate";
 const NAMES: &str = "staging/src/k8s.io/apiserver/pkg/endpoints/handlers/rest.go: checkName";
 const PRECOND: &str = "staging/src/k8s.io/apiserver/pkg/registry/rest/update.go: defaultUpdatedObjectInfo.Preconditions; storage/interfaces.go: Preconditions.Check; storage/errors/storage.go: InterpretUpdateError";
 const METAUPD: &str = "staging/src/k8s.io/apimachinery/pkg/api/validation/objectmeta.go: ValidateObjectMetaAccessorUpdate";
-const LOCK: &str = "the object has been modified; please apply your changes to the latest version and try again";
+const LOCK: &str =
+    "the object has been modified; please apply your changes to the latest version and try again";
 
 pub fn cases() -> Vec<Case> {
     vec![

@@ -104,7 +104,9 @@ impl ApiState {
         // Validation: generateName, name, namespace, labels, owner references, the type's rules.
         let mut errs = Vec::new();
         if !generate_prefix.is_empty() {
-            let masked = generate_prefix.strip_suffix('-').unwrap_or(&generate_prefix);
+            let masked = generate_prefix
+                .strip_suffix('-')
+                .unwrap_or(&generate_prefix);
             if !masked.is_empty() {
                 errs.extend(validate::dns1123_subdomain(masked).iter().map(|m| {
                     validate::field_invalid("metadata.generateName", &generate_prefix, m)

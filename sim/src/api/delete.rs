@@ -46,14 +46,17 @@ fn check_delete(
     cur: &Value,
     opts: &DeleteOptions,
 ) -> Result<(), ApiError> {
-        // rest.BeforeDelete: ValidateDeleteOptions.
-        if !opts.errors.is_empty() {
-            return Err(super::validate::invalid_options("DeleteOptions", &opts.errors));
-        }
-        // rest.BeforeDelete: preconditions, with the kind as the "resource" of the message.
-        if let Some(uid) = &opts.precondition_uid {
-            if uid != meta::uid(cur) {
-                return Err(ApiError::conflict(
+    // rest.BeforeDelete: ValidateDeleteOptions.
+    if !opts.errors.is_empty() {
+        return Err(super::validate::invalid_options(
+            "DeleteOptions",
+            &opts.errors,
+        ));
+    }
+    // rest.BeforeDelete: preconditions, with the kind as the "resource" of the message.
+    if let Some(uid) = &opts.precondition_uid {
+        if uid != meta::uid(cur) {
+            return Err(ApiError::conflict(
                     &t.kind,
                     &t.group,
                     &key.name,
@@ -62,11 +65,11 @@ fn check_delete(
                         meta::uid(cur)
                     ),
                 ));
-            }
         }
-        if let Some(rv) = &opts.precondition_resource_version {
-            if rv != meta::str_of(cur, "resourceVersion") {
-                return Err(ApiError::conflict(
+    }
+    if let Some(rv) = &opts.precondition_resource_version {
+        if rv != meta::str_of(cur, "resourceVersion") {
+            return Err(ApiError::conflict(
                     &t.kind,
                     &t.group,
                     &key.name,
@@ -75,8 +78,8 @@ fn check_delete(
                         meta::str_of(cur, "resourceVersion")
                     ),
                 ));
-            }
         }
+    }
     Ok(())
 }
 

@@ -378,7 +378,10 @@ mod tests {
         o.resource_version = Some("100".into());
         let e = list(&mut s, &cm(), o).expect_err("future");
         assert_eq!(e.code(), 504);
-        assert_eq!(e.message, "Timeout: Too large resource version: 100, current: 6");
+        assert_eq!(
+            e.message,
+            "Timeout: Too large resource version: 100, current: 6"
+        );
     }
 
     #[test]

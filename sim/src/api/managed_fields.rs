@@ -102,8 +102,7 @@ fn from_fields_v1(v: &Value, prefix: &mut Path, out: &mut BTreeSet<Path>) {
     let Some(m) = v.as_object() else {
         return;
     };
-    let children: Vec<(&String, &Value)> =
-        m.iter().filter(|(k, _)| k.starts_with("f:")).collect();
+    let children: Vec<(&String, &Value)> = m.iter().filter(|(k, _)| k.starts_with("f:")).collect();
     if children.is_empty() && !prefix.is_empty() {
         out.insert(prefix.clone());
         return;
@@ -146,13 +145,20 @@ pub(crate) fn entries(obj: &Value) -> Vec<Entry> {
 pub(crate) fn set_entries(obj: &mut Value, mut entries: Vec<Entry>) {
     entries.retain(|e| !e.fields.is_empty());
     entries.sort_by(|a, b| {
-        (&a.operation, &a.time, &a.manager, &a.api_version, &a.subresource).cmp(&(
-            &b.operation,
-            &b.time,
-            &b.manager,
-            &b.api_version,
-            &b.subresource,
-        ))
+        (
+            &a.operation,
+            &a.time,
+            &a.manager,
+            &a.api_version,
+            &a.subresource,
+        )
+            .cmp(&(
+                &b.operation,
+                &b.time,
+                &b.manager,
+                &b.api_version,
+                &b.subresource,
+            ))
     });
     let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) else {
         return;
@@ -264,7 +270,8 @@ pub(crate) fn record_update(
         return base;
     }
     for e in base.iter_mut() {
-        e.fields.retain(|p| !changed.contains(p) && !removed.contains(p));
+        e.fields
+            .retain(|p| !changed.contains(p) && !removed.contains(p));
     }
     let api_version = t.api_version();
     match base

@@ -21,7 +21,12 @@ fn spec_finalizers(obj: &Value) -> Vec<String> {
     obj.get("spec")
         .and_then(|s| s.get("finalizers"))
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -41,10 +46,7 @@ impl ApiState {
         let mut obj = cur.clone();
         meta::set_str(&mut obj, "deletionTimestamp", now.to_string());
         if let Some(map) = obj.as_object_mut() {
-            map.insert(
-                "status".into(),
-                serde_json::json!({"phase": "Terminating"}),
-            );
+            map.insert("status".into(), serde_json::json!({"phase": "Terminating"}));
         }
         Some(self.store.commit(WatchEventType::Modified, key, obj))
     }

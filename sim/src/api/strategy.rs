@@ -128,7 +128,11 @@ pub(crate) fn validate(t: &ResourceType, obj: &Value) -> Vec<String> {
 fn pod_spec_fixed(obj: &Value) -> Value {
     let mut spec = obj.get("spec").cloned().unwrap_or(Value::Null);
     if let Some(map) = spec.as_object_mut() {
-        for f in ["activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds"] {
+        for f in [
+            "activeDeadlineSeconds",
+            "tolerations",
+            "terminationGracePeriodSeconds",
+        ] {
             map.remove(f);
         }
         for list in ["containers", "initContainers"] {

@@ -128,7 +128,13 @@ impl ApiState {
                 let mut obj = obj;
                 if !manager.is_empty() {
                     let e = super::managed_fields::record_update(
-                        t, Vec::new(), &Value::Null, &obj, manager, "", _now,
+                        t,
+                        Vec::new(),
+                        &Value::Null,
+                        &obj,
+                        manager,
+                        "",
+                        _now,
                     );
                     super::managed_fields::set_entries(&mut obj, e);
                 }
@@ -144,9 +150,8 @@ impl ApiState {
                 super::managed_fields::entries(&current)
             };
             let sub = if req.status { "status" } else { "" };
-            let e = super::managed_fields::record_update(
-                t, base, &current, &obj, manager, sub, _now,
-            );
+            let e =
+                super::managed_fields::record_update(t, base, &current, &obj, manager, sub, _now);
             super::managed_fields::set_entries(&mut obj, e);
         }
         self.update_object(t, &key, obj, scope)
@@ -275,7 +280,9 @@ impl ApiState {
                 meta::set_field(&mut obj, f, old_v);
             } else if new_v != old_v {
                 // ValidateObjectMetaUpdate: ValidateImmutableField.
-                let shown = new_v.map(|v| v.to_string()).unwrap_or_else(|| "null".into());
+                let shown = new_v
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "null".into());
                 errs.push(format!(
                     "metadata.{f}: Invalid value: {shown}: field is immutable"
                 ));

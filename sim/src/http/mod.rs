@@ -212,9 +212,10 @@ where
         },
     );
     match result {
-        Ok(v) if outcome == crate::api::Outcome::Deleted
-            && request.verb == Verb::Delete
-            && !request.resource.return_deleted_object =>
+        Ok(v)
+            if outcome == crate::api::Outcome::Deleted
+                && request.verb == Verb::Delete
+                && !request.resource.return_deleted_object =>
         {
             body::json(code, &deleted_status(&request, &v))
         }

@@ -48,8 +48,14 @@ pub fn list(q: &Query, watch: bool) -> Result<(), ApiError> {
                     "resourceVersionMatch: Unsupported value: {m:?}: supported values: \"NotOlderThan\""
                 ));
             }
-            if q.list.continue_token.as_deref().is_some_and(|c| !c.is_empty()) {
-                errs.push(forbidden("resourceVersionMatch is forbidden when continue is provided"));
+            if q.list
+                .continue_token
+                .as_deref()
+                .is_some_and(|c| !c.is_empty())
+            {
+                errs.push(forbidden(
+                    "resourceVersionMatch is forbidden when continue is provided",
+                ));
             }
         }
         return invalid("ListOptions", &errs);
@@ -61,8 +67,14 @@ pub fn list(q: &Query, watch: bool) -> Result<(), ApiError> {
                 "resourceVersionMatch is forbidden unless resourceVersion is provided",
             ));
         }
-        if q.list.continue_token.as_deref().is_some_and(|c| !c.is_empty()) {
-            errs.push(forbidden("resourceVersionMatch is forbidden when continue is provided"));
+        if q.list
+            .continue_token
+            .as_deref()
+            .is_some_and(|c| !c.is_empty())
+        {
+            errs.push(forbidden(
+                "resourceVersionMatch is forbidden when continue is provided",
+            ));
         }
         if m != "Exact" && m != "NotOlderThan" {
             errs.push(format!(

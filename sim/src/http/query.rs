@@ -74,7 +74,9 @@ pub fn parse(raw: &str) -> Result<Query, ApiError> {
             "limit" => q.list.limit = Some(u64_param("limit", v)?),
             "continue" => q.list.continue_token = Some(v.to_string()),
             "timeoutSeconds" => q.list.timeout_seconds = Some(u64_param("timeoutSeconds", v)?),
-            "allowWatchBookmarks" => q.list.allow_watch_bookmarks = bool_param("allowWatchBookmarks", v)?,
+            "allowWatchBookmarks" => {
+                q.list.allow_watch_bookmarks = bool_param("allowWatchBookmarks", v)?
+            }
             "fieldManager" => q.field_manager = Some(v.to_string()),
             "force" => {
                 q.force = bool_param("force", v)?;
@@ -139,11 +141,7 @@ mod tests {
 
     #[test]
     fn bad_values_are_400_naming_the_parameter() {
-        for raw in [
-            "limit=abc",
-            "watch=maybe",
-            "timeoutSeconds=-1",
-        ] {
+        for raw in ["limit=abc", "watch=maybe", "timeoutSeconds=-1"] {
             let e = parse(raw).expect_err(raw);
             assert_eq!(e.code(), 400, "{raw}");
             let name = raw.split('=').next().expect("has a name");
