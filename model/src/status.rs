@@ -94,18 +94,23 @@ pub struct ApiError {
     pub group: Option<String>,
     /// `details.kind` (the plural resource name, as the API server fills it).
     pub kind: Option<String>,
-    /// `details.uid`.
+    /// The rarer parts of a Status (`details.uid`, `details.causes`,
+    /// `details.retryAfterSeconds`, `metadata.continue`), boxed to keep errors small.
     #[serde(default)]
+    pub extra: Option<Box<StatusExtra>>,
+}
+
+/// The rarer parts of a `metav1.Status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusExtra {
+    /// `details.uid`.
     pub uid: Option<String>,
     /// `details.causes`: one per field error of an Invalid, one per conflicting field of an
     /// apply conflict.
-    #[serde(default)]
     pub causes: Vec<StatusCause>,
     /// `details.retryAfterSeconds`.
-    #[serde(default)]
     pub retry_after_seconds: Option<u32>,
     /// `metadata.continue` of the Status (the 410 of a stale continue token carries a fresh one).
-    #[serde(default)]
     pub continue_token: Option<String>,
 }
 
@@ -166,11 +171,18 @@ impl ApiError {
             name: None,
             group: None,
             kind: None,
-            uid: None,
-            causes: Vec::new(),
-            retry_after_seconds: None,
-            continue_token: None,
+            extra: None,
         }
+    }
+
+    /// The rarer Status parts, created empty on first use.
+    pub fn extra_mut(&mut self) -> &mut StatusExtra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// `details.causes`.
+    pub fn causes(&self) -> &[StatusCause] {
+        self.extra.as_ref().map_or(&[], |x| x.causes.as_slice())
     }
 
     /// `errors.NewGenericServerResponse(code, "", GroupResource{}, "", message, 0, false)`: the
@@ -185,7 +197,7 @@ impl ApiError {
     /// `errors.NewApplyConflict(causes, message)`: 409 Conflict with only causes in details.
     pub fn apply_conflict(causes: Vec<StatusCause>, message: impl Into<String>) -> Self {
         let mut e = Self::new(StatusReason::Conflict, message);
-        e.causes = causes;
+        e.extra_mut().causes = causes;
         e
     }
 
@@ -238,7 +250,7 @@ impl ApiError {
         e.name = Some(name.to_string());
         e.group = Some(group.to_string());
         e.kind = Some(kind.to_string());
-        e.causes = causes
+        e.extra_mut().causes = causes
             .iter()
             .map(|c| StatusCause::from_field_error(c))
             .collect();
@@ -277,30 +289,33 @@ impl ApiError {
         if self.reason != StatusReason::Unknown {
             status["reason"] = json!(self.reason.as_str());
         }
-        if let Some(c) = &self.continue_token {
+        let extra = self.extra.as_deref();
+        if let Some(c) = extra.and_then(|x| x.continue_token.as_ref()) {
             status["metadata"]["continue"] = json!(c);
         }
+        let uid = extra.and_then(|x| x.uid.clone());
+        let causes = self.causes();
+        let retry = extra.and_then(|x| x.retry_after_seconds);
         let has_details = self.name.is_some()
             || self.kind.is_some()
             || self.group.is_some()
-            || self.uid.is_some()
-            || !self.causes.is_empty()
-            || self.retry_after_seconds.is_some();
+            || uid.is_some()
+            || !causes.is_empty()
+            || retry.is_some();
         if has_details {
             let mut details = serde_json::Map::new();
             for (key, value) in [
                 ("name", &self.name),
                 ("group", &self.group),
                 ("kind", &self.kind),
-                ("uid", &self.uid),
+                ("uid", &uid),
             ] {
                 if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
                     details.insert(key.into(), json!(v));
                 }
             }
-            if !self.causes.is_empty() {
-                let causes: Vec<Value> = self
-                    .causes
+            if !causes.is_empty() {
+                let causes: Vec<Value> = causes
                     .iter()
                     .map(|c| {
                         let mut m = serde_json::Map::new();
@@ -318,7 +333,7 @@ impl ApiError {
                     .collect();
                 details.insert("causes".into(), Value::Array(causes));
             }
-            if let Some(r) = self.retry_after_seconds.filter(|r| *r > 0) {
+            if let Some(r) = retry.filter(|r| *r > 0) {
                 details.insert("retryAfterSeconds".into(), json!(r));
             }
             status["details"] = Value::Object(details);

@@ -87,10 +87,6 @@ impl Expect {
 pub struct EventsExpect {
     /// Event types, exactly.
     pub types: Option<Vec<String>>,
-    /// Event types other than BOOKMARK, exactly.
-    pub types_without_bookmarks: Option<Vec<String>>,
-    /// At least this many bookmarks.
-    pub min_bookmarks: Option<usize>,
     /// Checks on event `i` (negative: from the end).
     pub each: Vec<(i64, Expect)>,
 }
@@ -208,10 +204,6 @@ pub fn watch_end(id: u32) -> Step {
     s.events = Some(EventsExpect::default());
     s
 }
-/// Opens a watch and reads it to its end at once.
-pub fn watch(path: &str) -> Vec<Step> {
-    vec![watch_start(0, path), watch_end(0)]
-}
 /// One garbage collector pass.
 pub fn gc() -> Step {
     let mut s = get("-");
@@ -303,17 +295,6 @@ impl Step {
     /// Expected watch event types, exactly.
     pub fn events(mut self, types: &[&str]) -> Self {
         self.events_mut().types = Some(types.iter().map(|t| t.to_string()).collect());
-        self
-    }
-    /// Expected watch event types besides bookmarks.
-    pub fn events_besides_bookmarks(mut self, types: &[&str]) -> Self {
-        self.events_mut().types_without_bookmarks =
-            Some(types.iter().map(|t| t.to_string()).collect());
-        self
-    }
-    /// At least `n` bookmarks.
-    pub fn min_bookmarks(mut self, n: usize) -> Self {
-        self.events_mut().min_bookmarks = Some(n);
         self
     }
     /// Checks on event `i` (negative counts from the end).

@@ -295,21 +295,6 @@ fn check_events(
             return Err(format!("events {types:?}, expected {t:?}: {text}"));
         }
     }
-    if let Some(t) = &want.types_without_bookmarks {
-        let got: Vec<&String> = types.iter().filter(|t| *t != "BOOKMARK").collect();
-        let want_t: Vec<&String> = t.iter().collect();
-        if got != want_t {
-            return Err(format!(
-                "events {types:?}, expected {t:?} besides bookmarks: {text}"
-            ));
-        }
-    }
-    if let Some(n) = want.min_bookmarks {
-        let got = types.iter().filter(|t| *t == "BOOKMARK").count();
-        if got < n {
-            return Err(format!("{got} bookmarks, expected at least {n}: {text}"));
-        }
-    }
     for (i, e) in &want.each {
         let ev = if *i < 0 {
             events

@@ -186,8 +186,8 @@ pub(crate) fn too_large(requested: u64, current: u64) -> ApiError {
         StatusReason::Timeout,
         format!("Timeout: Too large resource version: {requested}, current: {current}"),
     );
-    e.retry_after_seconds = Some(1);
-    e.causes = vec![kubesim_model::StatusCause {
+    e.extra_mut().retry_after_seconds = Some(1);
+    e.extra_mut().causes = vec![kubesim_model::StatusCause {
         reason: "ResourceVersionTooLarge".into(),
         message: "Too large resource version".into(),
         field: String::new(),
@@ -232,7 +232,7 @@ pub(crate) fn list_from_storage(store: &Store, req: &ApiRequest) -> Result<Value
         let snapshot = store.snapshot(&resource, rev).ok_or_else(|| {
             // etcd3 handleCompactedErrorForPaging: 410 with a token for the latest revision.
             let mut e = ApiError::new(StatusReason::Expired, CONTINUE_INCONSISTENT);
-            e.continue_token = Some(continue_token::encode_latest(&after, across));
+            e.extra_mut().continue_token = Some(continue_token::encode_latest(&after, across));
             e
         })?;
         return Ok(page(t, &query, snapshot.iter(), rev, Some(&after), limit));

@@ -155,23 +155,21 @@ pub(crate) fn validate_update(
 ) -> Vec<String> {
     let mut errs = Vec::new();
     match (builtin(t), scope) {
-        (Builtin::ConfigMap, _) => {
-            if old.get("immutable").and_then(Value::as_bool) == Some(true) {
-                let msg = "field is immutable when `immutable` is set";
-                if obj.get("immutable").and_then(Value::as_bool) != Some(true) {
-                    errs.push(field_forbidden("immutable", msg));
-                }
-                for f in ["data", "binaryData"] {
-                    if obj.get(f) != old.get(f) {
-                        errs.push(field_forbidden(f, msg));
-                    }
+        (Builtin::ConfigMap, _) if old.get("immutable").and_then(Value::as_bool) == Some(true) => {
+            let msg = "field is immutable when `immutable` is set";
+            if obj.get("immutable").and_then(Value::as_bool) != Some(true) {
+                errs.push(field_forbidden("immutable", msg));
+            }
+            for f in ["data", "binaryData"] {
+                if obj.get(f) != old.get(f) {
+                    errs.push(field_forbidden(f, msg));
                 }
             }
         }
-        (Builtin::Pod, UpdateScope::Main) => {
-            if obj.get("spec") != old.get("spec") && pod_spec_fixed(obj) != pod_spec_fixed(old) {
-                errs.push(field_forbidden("spec", POD_SPEC_IMMUTABLE));
-            }
+        (Builtin::Pod, UpdateScope::Main)
+            if obj.get("spec") != old.get("spec") && pod_spec_fixed(obj) != pod_spec_fixed(old) =>
+        {
+            errs.push(field_forbidden("spec", POD_SPEC_IMMUTABLE));
         }
         (Builtin::Pod, UpdateScope::Status) => {
             if let Some(phase) = obj
