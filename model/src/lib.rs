@@ -22,5 +22,5 @@ pub mod watch;
 pub use history::{EventKind, HistoryEvent, HistoryHasher};
 pub use key::ObjectKey;
 pub use resource::ResourceType;
-pub use status::{ApiError, StatusReason};
+pub use status::{ApiError, StatusCause, StatusExtra, StatusReason};
 pub use watch::WatchEventType;

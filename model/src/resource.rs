@@ -29,6 +29,14 @@ pub struct ResourceType {
     pub unconditional_update: bool,
     /// Strategic merge patch is accepted (built-in types); otherwise 415.
     pub strategic_merge_patch: bool,
+    /// Whether an immediate delete answers with the deleted object (the registry store's
+    /// `ReturnDeletedObject`, set for pods and namespaces) rather than a `Success` Status.
+    #[serde(default)]
+    pub return_deleted_object: bool,
+    /// Whether an update of a missing object creates it (the strategy's
+    /// `AllowCreateOnUpdate`: Leases, for client-go leader election).
+    #[serde(default)]
+    pub allow_create_on_update: bool,
 }
 
 impl ResourceType {
@@ -57,13 +65,15 @@ impl ResourceType {
 
     /// Core `v1` Pod: namespaced, status subresource, generation, unconditional update.
     pub fn pod() -> Self {
-        Self::builtin("", "v1", "Pod", "pods", true, true, true)
+        let mut t = Self::builtin("", "v1", "Pod", "pods", true, true, true);
+        t.return_deleted_object = true;
+        t
     }
 
     /// `coordination.k8s.io/v1` Lease: namespaced, no status, no generation, updates need a
     /// resourceVersion.
     pub fn lease() -> Self {
-        Self::builtin(
+        let mut t = Self::builtin(
             "coordination.k8s.io",
             "v1",
             "Lease",
@@ -71,13 +81,16 @@ impl ResourceType {
             false,
             false,
             false,
-        )
+        );
+        t.allow_create_on_update = true;
+        t
     }
 
     /// Core `v1` Namespace: cluster-scoped.
     pub fn namespace() -> Self {
         let mut t = Self::builtin("", "v1", "Namespace", "namespaces", true, false, true);
         t.namespaced = false;
+        t.return_deleted_object = true;
         t
     }
 
@@ -110,6 +123,8 @@ impl ResourceType {
             generation,
             unconditional_update,
             strategic_merge_patch: true,
+            return_deleted_object: false,
+            allow_create_on_update: false,
         }
     }
 
@@ -133,6 +148,8 @@ impl ResourceType {
             generation: true,
             unconditional_update: false,
             strategic_merge_patch: false,
+            return_deleted_object: false,
+            allow_create_on_update: false,
         }
     }
 

@@ -35,6 +35,9 @@ pub enum StatusReason {
     Timeout,
     /// 503.
     ServiceUnavailable,
+    /// 500 with an empty reason (`metav1.StatusReasonUnknown`): what the apiserver answers for
+    /// an error that is not an API status (`responsewriters.ErrorToAPIStatus`).
+    Unknown,
 }
 
 impl StatusReason {
@@ -54,6 +57,7 @@ impl StatusReason {
             Self::InternalError => "InternalError",
             Self::Timeout => "Timeout",
             Self::ServiceUnavailable => "ServiceUnavailable",
+            Self::Unknown => "",
         }
     }
 
@@ -69,7 +73,7 @@ impl StatusReason {
             Self::RequestEntityTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::TooManyRequests => 429,
-            Self::InternalError => 500,
+            Self::InternalError | Self::Unknown => 500,
             Self::Timeout => 504,
             Self::ServiceUnavailable => 503,
         }
@@ -90,6 +94,63 @@ pub struct ApiError {
     pub group: Option<String>,
     /// `details.kind` (the plural resource name, as the API server fills it).
     pub kind: Option<String>,
+    /// The rarer parts of a Status (`details.uid`, `details.causes`,
+    /// `details.retryAfterSeconds`, `metadata.continue`), boxed to keep errors small.
+    #[serde(default)]
+    pub extra: Option<Box<StatusExtra>>,
+}
+
+/// The rarer parts of a `metav1.Status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusExtra {
+    /// `details.uid`.
+    pub uid: Option<String>,
+    /// `details.causes`: one per field error of an Invalid, one per conflicting field of an
+    /// apply conflict.
+    pub causes: Vec<StatusCause>,
+    /// `details.retryAfterSeconds`.
+    pub retry_after_seconds: Option<u32>,
+    /// `metadata.continue` of the Status (the 410 of a stale continue token carries a fresh one).
+    pub continue_token: Option<String>,
+}
+
+/// `metav1.StatusCause`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCause {
+    /// `reason` (`FieldValueInvalid`, `FieldManagerConflict`, ...); empty = omitted.
+    pub reason: String,
+    /// `message`.
+    pub message: String,
+    /// `field`; empty = omitted.
+    pub field: String,
+}
+
+impl StatusCause {
+    /// A cause from a field error's text `path: Body`, as `errors.NewInvalid` builds it
+    /// (`field.Error.Type` as the reason, `ErrorBody()` as the message).
+    pub fn from_field_error(text: &str) -> Self {
+        let (field, body) = text.split_once(": ").unwrap_or(("", text));
+        let reason = [
+            ("Invalid value", "FieldValueInvalid"),
+            ("Required value", "FieldValueRequired"),
+            ("Forbidden", "FieldValueForbidden"),
+            ("Unsupported value", "FieldValueNotSupported"),
+            ("Duplicate value", "FieldValueDuplicate"),
+            ("Too long", "FieldValueTooLong"),
+            ("Too many", "FieldValueTooMany"),
+            ("Not found", "FieldValueNotFound"),
+            ("Internal error", "InternalError"),
+        ]
+        .iter()
+        .find(|(prefix, _)| body.starts_with(prefix))
+        .map(|(_, r)| *r)
+        .unwrap_or("FieldValueInvalid");
+        Self {
+            reason: reason.to_string(),
+            message: body.to_string(),
+            field: field.to_string(),
+        }
+    }
 }
 
 /// `qualifiedResource.String()`: `plural` for the core group, `plural.group` otherwise.
@@ -110,7 +171,34 @@ impl ApiError {
             name: None,
             group: None,
             kind: None,
+            extra: None,
         }
+    }
+
+    /// The rarer Status parts, created empty on first use.
+    pub fn extra_mut(&mut self) -> &mut StatusExtra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// `details.causes`.
+    pub fn causes(&self) -> &[StatusCause] {
+        self.extra.as_ref().map_or(&[], |x| x.causes.as_slice())
+    }
+
+    /// `errors.NewGenericServerResponse(code, "", GroupResource{}, "", message, 0, false)`: the
+    /// answer go-restful's route errors get (404 unknown path, 405, 415): a generic message and
+    /// an empty `details`.
+    pub fn generic(reason: StatusReason, message: impl Into<String>) -> Self {
+        let mut e = Self::new(reason, message);
+        e.name = Some(String::new());
+        e
+    }
+
+    /// `errors.NewApplyConflict(causes, message)`: 409 Conflict with only causes in details.
+    pub fn apply_conflict(causes: Vec<StatusCause>, message: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusReason::Conflict, message);
+        e.extra_mut().causes = causes;
+        e
     }
 
     fn about(mut self, plural: &str, group: &str, name: &str) -> Self {
@@ -162,6 +250,10 @@ impl ApiError {
         e.name = Some(name.to_string());
         e.group = Some(group.to_string());
         e.kind = Some(kind.to_string());
+        e.extra_mut().causes = causes
+            .iter()
+            .map(|c| StatusCause::from_field_error(c))
+            .collect();
         e
     }
 
@@ -183,7 +275,8 @@ impl ApiError {
         Self::new(StatusReason::InternalError, message)
     }
 
-    /// The `metav1.Status` JSON body the API server writes for this error.
+    /// The `metav1.Status` JSON body the API server writes for this error (empty strings and
+    /// absent values omitted, as Go's `omitempty` does).
     pub fn to_status(&self) -> Value {
         let mut status = json!({
             "kind": "Status",
@@ -191,21 +284,57 @@ impl ApiError {
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason.as_str(),
             "code": self.code(),
         });
-        if self.name.is_some() || self.kind.is_some() {
+        if self.reason != StatusReason::Unknown {
+            status["reason"] = json!(self.reason.as_str());
+        }
+        let extra = self.extra.as_deref();
+        if let Some(c) = extra.and_then(|x| x.continue_token.as_ref()) {
+            status["metadata"]["continue"] = json!(c);
+        }
+        let uid = extra.and_then(|x| x.uid.clone());
+        let causes = self.causes();
+        let retry = extra.and_then(|x| x.retry_after_seconds);
+        let has_details = self.name.is_some()
+            || self.kind.is_some()
+            || self.group.is_some()
+            || uid.is_some()
+            || !causes.is_empty()
+            || retry.is_some();
+        if has_details {
             let mut details = serde_json::Map::new();
-            if let Some(n) = &self.name {
-                details.insert("name".into(), json!(n));
-            }
-            if let Some(g) = &self.group {
-                if !g.is_empty() {
-                    details.insert("group".into(), json!(g));
+            for (key, value) in [
+                ("name", &self.name),
+                ("group", &self.group),
+                ("kind", &self.kind),
+                ("uid", &uid),
+            ] {
+                if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+                    details.insert(key.into(), json!(v));
                 }
             }
-            if let Some(k) = &self.kind {
-                details.insert("kind".into(), json!(k));
+            if !causes.is_empty() {
+                let causes: Vec<Value> = causes
+                    .iter()
+                    .map(|c| {
+                        let mut m = serde_json::Map::new();
+                        if !c.reason.is_empty() {
+                            m.insert("reason".into(), json!(c.reason));
+                        }
+                        if !c.message.is_empty() {
+                            m.insert("message".into(), json!(c.message));
+                        }
+                        if !c.field.is_empty() {
+                            m.insert("field".into(), json!(c.field));
+                        }
+                        Value::Object(m)
+                    })
+                    .collect();
+                details.insert("causes".into(), Value::Array(causes));
+            }
+            if let Some(r) = retry.filter(|r| *r > 0) {
+                details.insert("retryAfterSeconds".into(), json!(r));
             }
             status["details"] = Value::Object(details);
         }

@@ -31,6 +31,17 @@ pub(crate) struct Continue {
 /// Encodes a token resuming after `last` at revision `rev`. `across_namespaces` is true for a
 /// list of a namespaced type over all namespaces.
 pub(crate) fn encode(rev: u64, last: &ObjectKey, across_namespaces: bool) -> String {
+    let rev = i64::try_from(rev).expect("invariant: revisions fit in i64");
+    encode_rv(rev, last, across_namespaces)
+}
+
+/// A token resuming after `last` at the latest revision (`rv: -1`), as the 410 of a compacted
+/// token carries (etcd3 `handleCompactedErrorForPaging`).
+pub(crate) fn encode_latest(last: &ObjectKey, across_namespaces: bool) -> String {
+    encode_rv(-1, last, across_namespaces)
+}
+
+fn encode_rv(rv: i64, last: &ObjectKey, across_namespaces: bool) -> String {
     let start = if across_namespaces {
         format!("{}/{}\u{0}", last.namespace, last.name)
     } else {
@@ -38,7 +49,7 @@ pub(crate) fn encode(rev: u64, last: &ObjectKey, across_namespaces: bool) -> Str
     };
     let token = Token {
         v: TOKEN_VERSION.into(),
-        rv: i64::try_from(rev).expect("invariant: revisions fit in i64"),
+        rv,
         start,
     };
     let json = serde_json::to_vec(&token).expect("invariant: a token serializes");

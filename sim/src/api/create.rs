@@ -32,7 +32,19 @@ impl ApiState {
             .body
             .as_ref()
             .ok_or_else(|| ApiError::bad_request("the request body is required for create"))?;
-        let obj = meta::checked_object(body, t)?;
+        let mut obj = meta::checked_object(body, t)?;
+        if let Some(manager) = req.field_manager.as_deref().filter(|m| !m.is_empty()) {
+            let entries = super::managed_fields::record_update(
+                t,
+                Vec::new(),
+                &Value::Null,
+                &obj,
+                manager,
+                "",
+                now,
+            );
+            super::managed_fields::set_entries(&mut obj, entries);
+        }
         if req.status {
             return Err(ApiError::new(
                 kubesim_model::StatusReason::MethodNotAllowed,
@@ -80,6 +92,7 @@ impl ApiState {
         }
         meta::set_str(&mut obj, "creationTimestamp", now.to_string());
         meta::set_field(&mut obj, "generation", t.generation.then(|| Value::from(1)));
+        super::strategy::prepare_for_create(t, &mut obj);
 
         let generate_prefix = meta::str_of(&obj, "generateName").to_string();
         let given_name = meta::name(&obj).to_string();
@@ -88,8 +101,19 @@ impl ApiState {
             name = self.uids.generate_name(&generate_prefix);
         }
 
-        // Validation: name, namespace, owner references.
-        let mut errs = validate::name_errors(t, &name);
+        // Validation: generateName, name, namespace, labels, owner references, the type's rules.
+        let mut errs = Vec::new();
+        if !generate_prefix.is_empty() {
+            let masked = generate_prefix
+                .strip_suffix('-')
+                .unwrap_or(&generate_prefix);
+            if !masked.is_empty() {
+                errs.extend(validate::dns1123_subdomain(masked).iter().map(|m| {
+                    validate::field_invalid("metadata.generateName", &generate_prefix, m)
+                }));
+            }
+        }
+        errs.extend(validate::name_errors(t, &name));
         if t.namespaced {
             if namespace.is_empty() {
                 errs.push(validate::field_required("metadata.namespace", ""));
@@ -101,13 +125,20 @@ impl ApiState {
                 );
             }
         }
+        errs.extend(validate::label_errors(
+            meta::meta(&obj).and_then(|m| m.get("labels")),
+        ));
         errs.extend(meta::owner_ref_errors(&obj));
+        errs.extend(super::strategy::validate(t, &obj));
         if !errs.is_empty() {
             return Err(validate::invalid(t, &name, &errs));
         }
 
         if !meta::str_of(&obj, "resourceVersion").is_empty() {
-            return Err(ApiError::internal(
+            // storage.ErrResourceVersionSetOnCreate: a plain error, which the handler answers
+            // as a 500 with an empty reason.
+            return Err(ApiError::new(
+                kubesim_model::StatusReason::Unknown,
                 "resourceVersion should not be set on objects to be created",
             ));
         }
@@ -120,8 +151,12 @@ impl ApiState {
                 attempts += 1;
             }
         }
-        if self.store.get(&key).is_some() {
-            return Err(ApiError::already_exists(&t.plural, &t.group, &key.name));
+        if let Some(existing) = self.store.get(&key) {
+            let mut e = ApiError::already_exists(&t.plural, &t.group, &key.name);
+            if meta::deletion_timestamp(existing).is_some() {
+                e.message = format!("object is being deleted: {}", e.message);
+            }
+            return Err(e);
         }
         meta::set_str(&mut obj, "name", key.name.clone());
         let uid = self.uids.uid();
@@ -129,6 +164,7 @@ impl ApiState {
 
         let rev_before = self.store.revision();
         let stored = self.store.commit(WatchEventType::Added, &key, obj);
+        self.outcome = super::Outcome::Created;
         assert_eq!(
             self.store.revision(),
             rev_before + 1,

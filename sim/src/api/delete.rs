@@ -38,6 +38,51 @@ fn finalizers_for_propagation(obj: &Value, propagation: Option<Propagation>) -> 
     new
 }
 
+/// `rest.BeforeDelete`'s checks: the delete options (422) and the preconditions (409, with the
+/// kind as the "resource" of the message).
+fn check_delete(
+    t: &ResourceType,
+    key: &ObjectKey,
+    cur: &Value,
+    opts: &DeleteOptions,
+) -> Result<(), ApiError> {
+    // rest.BeforeDelete: ValidateDeleteOptions.
+    if !opts.errors.is_empty() {
+        return Err(super::validate::invalid_options(
+            "DeleteOptions",
+            &opts.errors,
+        ));
+    }
+    // rest.BeforeDelete: preconditions, with the kind as the "resource" of the message.
+    if let Some(uid) = &opts.precondition_uid {
+        if uid != meta::uid(cur) {
+            return Err(ApiError::conflict(
+                    &t.kind,
+                    &t.group,
+                    &key.name,
+                    &format!(
+                        "the UID in the precondition ({uid}) does not match the UID in record ({}). The object might have been deleted and then recreated",
+                        meta::uid(cur)
+                    ),
+                ));
+        }
+    }
+    if let Some(rv) = &opts.precondition_resource_version {
+        if rv != meta::str_of(cur, "resourceVersion") {
+            return Err(ApiError::conflict(
+                    &t.kind,
+                    &t.group,
+                    &key.name,
+                    &format!(
+                        "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({}). The object might have been modified",
+                        meta::str_of(cur, "resourceVersion")
+                    ),
+                ));
+        }
+    }
+    Ok(())
+}
+
 impl ApiState {
     /// DELETE of one object: 404 when missing.
     pub(crate) fn delete(&mut self, req: &ApiRequest, now: &str) -> Result<Arc<Value>, ApiError> {
@@ -54,10 +99,10 @@ impl ApiState {
     /// `deletionGracePeriodSeconds` = 0, generation + 1 when it has one) and returned;
     /// otherwise it is removed (one DELETED commit) and its last state returned.
     ///
-    /// Differences: no graceful deletion (pods are removed at once, as pods without a node
-    /// are); the deleted object is returned for every type (the apiserver returns a
-    /// `Status` Success for types without `ReturnDeletedObject`; kube-rs accepts both);
-    /// DeleteOptions cannot change finalizers of an object already being deleted.
+    /// The deleted object is returned; the HTTP front answers a `Success` Status instead for
+    /// types without `ReturnDeletedObject`. Differences: no graceful deletion (pods are
+    /// removed at once, as pods without a node are); DeleteOptions cannot change finalizers of
+    /// an object already being deleted.
     pub(crate) fn delete_object(
         &mut self,
         t: &ResourceType,
@@ -68,35 +113,14 @@ impl ApiState {
         let Some(cur) = self.store.get(key).cloned() else {
             return Err(not_found(t, &key.name));
         };
-        // rest.BeforeDelete: preconditions, with the kind as the "resource" of the message.
-        if let Some(uid) = &opts.precondition_uid {
-            if uid != meta::uid(&cur) {
-                return Err(ApiError::conflict(
-                    &t.kind,
-                    &t.group,
-                    &key.name,
-                    &format!(
-                        "the UID in the precondition ({uid}) does not match the UID in record ({}). The object might have been deleted and then recreated",
-                        meta::uid(&cur)
-                    ),
-                ));
-            }
-        }
-        if let Some(rv) = &opts.precondition_resource_version {
-            if rv != meta::str_of(&cur, "resourceVersion") {
-                return Err(ApiError::conflict(
-                    &t.kind,
-                    &t.group,
-                    &key.name,
-                    &format!(
-                        "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({}). The object might have been modified",
-                        meta::str_of(&cur, "resourceVersion")
-                    ),
-                ));
-            }
-        }
+        check_delete(t, key, &cur, opts)?;
         if meta::deletion_timestamp(&cur).is_some() {
             return Ok(cur);
+        }
+        if super::namespace_lifecycle::is_namespace(t) {
+            if let Some(marked) = self.mark_namespace_terminating(key, &cur, now) {
+                return Ok(marked);
+            }
         }
         let finalizers = finalizers_for_propagation(&cur, opts.propagation);
         let rev_before = self.store.revision();
@@ -140,6 +164,13 @@ impl ApiState {
             .filter(|(k, o)| query.matches(k, o))
             .map(|(k, _)| k.clone())
             .collect();
+        // Every item is checked before any is deleted, so that a failed deletecollection
+        // writes nothing (the apiserver deletes item by item and reports the first error).
+        for key in &keys {
+            if let Some(cur) = self.store.get(key) {
+                check_delete(t, key, cur, &req.delete)?;
+            }
+        }
         let mut items: Vec<Arc<Value>> = Vec::with_capacity(keys.len());
         for key in &keys {
             let obj = self.delete_object(t, key, &req.delete, now)?;

@@ -43,7 +43,7 @@ fn has_finalizer(obj: &Value, f: &str) -> bool {
 }
 
 impl ApiState {
-    fn type_of(&self, resource: &str) -> Option<ResourceType> {
+    pub(crate) fn type_of(&self, resource: &str) -> Option<ResourceType> {
         self.types
             .values()
             .find(|t| t.short_name() == resource)
@@ -228,6 +228,9 @@ pub(crate) fn collect_garbage(state: &mut ApiState, now: &str) -> usize {
             });
         }
     }
+
+    // 4. The namespace controller.
+    state.finalize_namespaces(now);
 
     let writes = state.revision() - rev_before;
     usize::try_from(writes).expect("invariant: writes of one pass fit in usize")

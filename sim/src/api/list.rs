@@ -14,7 +14,7 @@ use std::sync::Arc;
 /// `errExpiredMessage`... the etcd3 store's message for an exact list at a compacted revision.
 pub(crate) const LIST_EXPIRED: &str = "The resourceVersion for the provided list is too old.";
 /// The etcd3 store's `continueExpired` message for a continue token at a compacted revision.
-pub(crate) const CONTINUE_EXPIRED: &str = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.";
+pub(crate) const CONTINUE_INCONSISTENT: &str = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
 
 /// What a list or watch selects: namespace, labels, fields.
 #[derive(Debug, Clone, Default)]
@@ -182,10 +182,17 @@ pub(crate) fn validate_options(o: &ListOptions) -> Result<(), ApiError> {
 /// 504 `Too large resource version: N, current: M` (the storage's
 /// `NewTooLargeResourceVersionError`).
 pub(crate) fn too_large(requested: u64, current: u64) -> ApiError {
-    ApiError::new(
+    let mut e = ApiError::new(
         StatusReason::Timeout,
-        format!("Too large resource version: {requested}, current: {current}"),
-    )
+        format!("Timeout: Too large resource version: {requested}, current: {current}"),
+    );
+    e.extra_mut().retry_after_seconds = Some(1);
+    e.extra_mut().causes = vec![kubesim_model::StatusCause {
+        reason: "ResourceVersionTooLarge".into(),
+        message: "Too large resource version".into(),
+        field: String::new(),
+    }];
+    e
 }
 
 /// A list served by storage.
@@ -222,9 +229,12 @@ pub(crate) fn list_from_storage(store: &Store, req: &ApiRequest) -> Result<Value
                 "invalid continue token: continue key is not valid: revision in the future",
             ));
         }
-        let snapshot = store
-            .snapshot(&resource, rev)
-            .ok_or_else(|| ApiError::new(StatusReason::Expired, CONTINUE_EXPIRED))?;
+        let snapshot = store.snapshot(&resource, rev).ok_or_else(|| {
+            // etcd3 handleCompactedErrorForPaging: 410 with a token for the latest revision.
+            let mut e = ApiError::new(StatusReason::Expired, CONTINUE_INCONSISTENT);
+            e.extra_mut().continue_token = Some(continue_token::encode_latest(&after, across));
+            e
+        })?;
         return Ok(page(t, &query, snapshot.iter(), rev, Some(&after), limit));
     }
     let rv = parse_rv(o.resource_version.as_deref())?;
@@ -323,7 +333,7 @@ mod tests {
         let e = list(&mut s, &cm(), o).expect_err("expired");
         assert_eq!(
             (e.code(), e.message.as_str()),
-            (410, super::CONTINUE_EXPIRED)
+            (410, super::CONTINUE_INCONSISTENT)
         );
     }
 
@@ -368,7 +378,10 @@ mod tests {
         o.resource_version = Some("100".into());
         let e = list(&mut s, &cm(), o).expect_err("future");
         assert_eq!(e.code(), 504);
-        assert_eq!(e.message, "Too large resource version: 100, current: 6");
+        assert_eq!(
+            e.message,
+            "Timeout: Too large resource version: 100, current: 6"
+        );
     }
 
     #[test]

@@ -15,14 +15,14 @@
 //! keys, revisions and the log. Selectors, continue tokens, uids and validation messages have
 //! their own files.
 //!
-//! Known differences from kubernetes/apiserver are listed on each function; the main ones:
-//! no graceful deletion (every type deletes like a ConfigMap: immediately, or via finalizers),
-//! no admission (namespaces need not exist, namespace deletion does not empty them), no
-//! create-on-update, server-side apply without field ownership (no conflicts, no removal of
-//! fields a manager stopped applying, no `Update` entries in managedFields), strategic merge
-//! patch with a simplified list merge, field selectors limited to `metadata.name` and
-//! `metadata.namespace`, label keys and values not validated, the watch cache ignores `limit`
-//! (as before Kubernetes 1.31) and buffers all types in one ring.
+//! Per-type strategies of the built-in types are in `strategy.rs`, namespace deletion in
+//! `namespace_lifecycle.rs`, server-side apply's field ownership in `managed_fields.rs`.
+//!
+//! Known differences from kubernetes/apiserver are listed on each function and in the README's
+//! known gaps; the main ones: no graceful deletion (pods go at once), no admission (namespaces
+//! need not exist), server-side apply owns lists whole, strategic merge patch with a simplified
+//! list merge, field selectors limited to `metadata.name` and `metadata.namespace`, the watch
+//! cache ignores `limit` (as before Kubernetes 1.31) and buffers all types in one ring.
 
 pub mod request;
 
@@ -31,10 +31,13 @@ mod create;
 mod delete;
 mod gc;
 mod list;
+mod managed_fields;
 mod meta;
+mod namespace_lifecycle;
 mod patch;
 mod selector;
 mod store;
+mod strategy;
 mod uid;
 mod update;
 mod validate;
@@ -105,6 +108,19 @@ pub struct WatchEvent {
     pub key: ObjectKey,
 }
 
+/// What the last successful write did to its object (the front answers 201 for a create,
+/// including create-on-update and server-side apply of a new object, and a `Status` for an
+/// immediate delete of a type whose store does not return the deleted object).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Read, or written in place.
+    Other,
+    /// The request created the object.
+    Created,
+    /// The request removed the object from storage.
+    Deleted,
+}
+
 /// The storage and semantics of the API server.
 pub struct ApiState {
     config: StoreConfig,
@@ -112,6 +128,7 @@ pub struct ApiState {
     types: BTreeMap<(String, String, String), ResourceType>,
     store: store::Store,
     uids: uid::UidSource,
+    outcome: Outcome,
 }
 
 impl ApiState {
@@ -122,6 +139,7 @@ impl ApiState {
             uids: uid::UidSource::new(config.uid_seed),
             config,
             types: BTreeMap::new(),
+            outcome: Outcome::Other,
         };
         for t in ResourceType::builtins() {
             state.register(t);
@@ -188,6 +206,22 @@ impl ApiState {
     /// (the same `Arc` the store and the log hold), so a caller that only serialises it pays
     /// no deep copy.
     pub fn apply(&mut self, req: &ApiRequest, now: &str) -> Result<Arc<Value>, ApiError> {
+        self.outcome = Outcome::Other;
+        if req.dry_run && req.verb.is_write() {
+            // dryRun=All: the request runs to the end on a copy of storage, which is dropped.
+            let mut scratch = Self {
+                config: self.config.clone(),
+                types: self.types.clone(),
+                store: self.store.clone(),
+                uids: self.uids.clone(),
+                outcome: Outcome::Other,
+            };
+            let mut real = req.clone();
+            real.dry_run = false;
+            let result = scratch.apply(&real, now);
+            self.outcome = scratch.outcome;
+            return result;
+        }
         let rev_before = self.store.revision();
         let result = match req.verb {
             Verb::Get => self.get(req),
@@ -206,7 +240,21 @@ impl ApiState {
             result.is_ok() || self.store.revision() == rev_before,
             "invariant: a failed request writes nothing"
         );
+        // A create sets `Created` itself (create.rs); a single-object write that leaves no object
+        // removed it.
+        if result.is_ok()
+            && self.store.revision() > rev_before
+            && matches!(req.verb, Verb::Update | Verb::Patch | Verb::Delete)
+            && object_key(req).is_ok_and(|key| self.store.get(&key).is_none())
+        {
+            self.outcome = Outcome::Deleted;
+        }
         result
+    }
+
+    /// What the last [`ApiState::apply`] did to its object.
+    pub fn outcome(&self) -> Outcome {
+        self.outcome
     }
 
     /// Log entries with revision > `after`, oldest first; 410 Expired if `after` < compacted.

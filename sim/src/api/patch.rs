@@ -5,6 +5,7 @@
 //! carries the stored `resourceVersion` unless the patch sets one, a patch is unconditional
 //! unless it asks otherwise.
 
+use super::managed_fields;
 use super::update::{check_name, no_such_subresource, UpdateScope};
 use super::{meta, not_found, object_key, validate, ApiRequest, ApiState, PatchType};
 use kubesim_model::{ApiError, ObjectKey, ResourceType, StatusReason};
@@ -19,8 +20,6 @@ const BUILTIN_PATCH_TYPES: &str = "application/json-patch+json, application/merg
 /// `NewGenericServerResponse(422, ...)`'s message, which a failed JSON patch operation gets.
 pub(crate) const PATCH_REJECTED: &str =
     "the server rejected our request due to an error in our request";
-/// `metav1.FieldsV1`'s `fieldsType`.
-const FIELDS_TYPE: &str = "FieldsV1";
 
 fn unsupported_media_type(t: &ResourceType) -> ApiError {
     let accepted = if t.strategic_merge_patch {
@@ -96,7 +95,7 @@ impl ApiState {
             PatchType::Json => {
                 let ops: json_patch::Patch = serde_json::from_value(body.clone())
                     .map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
-                json_patch::patch(&mut doc, &ops)
+                json_patch::patch_unsafe(&mut doc, &ops)
                     .map_err(|_| ApiError::new(StatusReason::Invalid, PATCH_REJECTED))?;
             }
             PatchType::StrategicMerge => {
@@ -109,11 +108,34 @@ impl ApiState {
             }
             PatchType::Apply => {
                 check_apply_body(t, body)?;
-                json_patch::merge(&mut doc, &without_managed_fields(body));
-                record_apply(&mut doc, &current, t, body, &manager, scope, now);
+                let config = without_managed_fields(body);
+                json_patch::merge(&mut doc, &config);
+                let sub = subresource(scope);
+                let applied = managed_fields::tracked(t, &config, sub);
+                let base = managed_fields::entries(&current);
+                let out = managed_fields::record_apply(
+                    t, base, &current, &doc, applied, &manager, sub, req.force, now,
+                )?;
+                for p in &out.prune {
+                    managed_fields::remove_at(&mut doc, p);
+                }
+                managed_fields::set_entries(&mut doc, out.entries);
             }
         }
+        if patch_type != PatchType::Apply && !manager.is_empty() {
+            let sub = subresource(scope);
+            let base = managed_fields::entries(&current);
+            let entries =
+                managed_fields::record_update(t, base, &current, &doc, &manager, sub, now);
+            managed_fields::set_entries(&mut doc, entries);
+        }
         let obj = meta::checked_object(&doc, t)?;
+        // handlers/patch.go: the namespace is checked (EnsureObjectNamespaceMatchesRequestNamespace)
+        // before the name (checkName).
+        let ns = meta::namespace(&obj);
+        if !key.namespace.is_empty() && !ns.is_empty() && ns != key.namespace {
+            return Err(super::create::namespace_mismatch());
+        }
         check_name(&obj, &key)?;
         self.update_object(t, &key, obj, scope)
     }
@@ -130,12 +152,34 @@ impl ApiState {
         now: &str,
     ) -> Result<Arc<Value>, ApiError> {
         check_apply_body(t, body)?;
-        let mut obj = meta::checked_object(&without_managed_fields(body), t)?;
+        let config = without_managed_fields(body);
+        let mut obj = meta::checked_object(&config, t)?;
         check_name(&obj, key)?;
-        let empty = json!({});
-        record_apply(&mut obj, &empty, t, body, manager, scope, now);
+        let sub = subresource(scope);
+        let applied = managed_fields::tracked(t, &config, sub);
+        let out = managed_fields::record_apply(
+            t,
+            Vec::new(),
+            &json!({}),
+            &obj,
+            applied,
+            manager,
+            sub,
+            true,
+            now,
+        )?;
+        managed_fields::set_entries(&mut obj, out.entries);
+        meta::set_field(&mut obj, "resourceVersion", None);
         let ns = (!key.namespace.is_empty()).then_some(key.namespace.as_str());
         self.create_object(t, ns, obj, now)
+    }
+}
+
+/// The `subresource` of a managedFields entry for `scope`.
+fn subresource(scope: UpdateScope) -> &'static str {
+    match scope {
+        UpdateScope::Status => "status",
+        UpdateScope::Main => "",
     }
 }
 
@@ -169,123 +213,6 @@ fn check_apply_body(t: &ResourceType, body: &Value) -> Result<(), ApiError> {
         )));
     }
     Ok(())
-}
-
-/// The metadata fields the field manager never tracks.
-const UNTRACKED_METADATA: &[&str] = &[
-    "name",
-    "namespace",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "managedFields",
-    "selfLink",
-];
-
-/// A simplified `fieldsV1` set: `f:<field>` for every object field of the configuration,
-/// `{}` at leaves; lists are tracked as a whole (the real set names list items with `k:`/`v:`).
-fn fields_v1(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => {
-            let mut out = Map::new();
-            for (k, child) in m {
-                out.insert(format!("f:{k}"), fields_v1(child));
-            }
-            Value::Object(out)
-        }
-        _ => json!({}),
-    }
-}
-
-fn applied_fields(t: &ResourceType, body: &Value, scope: UpdateScope) -> Value {
-    let mut out = Map::new();
-    let Some(map) = body.as_object() else {
-        return Value::Object(out);
-    };
-    for (k, v) in map {
-        let keep = match (k.as_str(), scope) {
-            ("apiVersion" | "kind", _) => false,
-            ("status", UpdateScope::Status) => true,
-            (_, UpdateScope::Status) => false,
-            ("status", UpdateScope::Main) => !t.status_subresource,
-            _ => true,
-        };
-        if !keep {
-            continue;
-        }
-        if k == "metadata" {
-            let mut m = v.clone();
-            if let Some(mm) = m.as_object_mut() {
-                mm.retain(|f, _| !UNTRACKED_METADATA.contains(&f.as_str()));
-                if mm.is_empty() {
-                    continue;
-                }
-            }
-            out.insert("f:metadata".into(), fields_v1(&m));
-        } else {
-            out.insert(format!("f:{k}"), fields_v1(v));
-        }
-    }
-    Value::Object(out)
-}
-
-/// Writes the manager's `Apply` entry into `doc`'s `metadata.managedFields`, replacing its
-/// previous entry. The entry keeps its old `time` when its fields are unchanged and the apply
-/// changes nothing else, so that a repeated apply is a no-op.
-fn record_apply(
-    doc: &mut Value,
-    current: &Value,
-    t: &ResourceType,
-    body: &Value,
-    manager: &str,
-    scope: UpdateScope,
-    now: &str,
-) {
-    let subresource = match scope {
-        UpdateScope::Status => Some("status"),
-        UpdateScope::Main => None,
-    };
-    let same_entry = |e: &Value| {
-        e.get("manager").and_then(Value::as_str) == Some(manager)
-            && e.get("operation").and_then(Value::as_str) == Some("Apply")
-            && e.get("subresource").and_then(Value::as_str) == subresource
-    };
-    let mut entries: Vec<Value> = meta::field(current, "managedFields")
-        .and_then(|v| v.as_array().cloned())
-        .unwrap_or_default();
-    let fields = applied_fields(t, body, scope);
-    let old_entry = entries.iter().find(|e| same_entry(e)).cloned();
-    let mut doc_without = doc.clone();
-    meta::set_field(&mut doc_without, "managedFields", None);
-    let mut current_without = current.clone();
-    if current_without.is_object() {
-        meta::set_field(&mut current_without, "managedFields", None);
-    }
-    let unchanged = doc_without == current_without
-        && old_entry
-            .as_ref()
-            .is_some_and(|e| e.get("fieldsV1") == Some(&fields));
-    if !unchanged {
-        let mut entry = json!({
-            "manager": manager,
-            "operation": "Apply",
-            "apiVersion": t.api_version(),
-            "time": now,
-            "fieldsType": FIELDS_TYPE,
-            "fieldsV1": fields,
-        });
-        if let Some(s) = subresource {
-            entry["subresource"] = json!(s);
-        }
-        match entries.iter_mut().find(|e| same_entry(e)) {
-            Some(e) => *e = entry,
-            None => entries.push(entry),
-        }
-    }
-    meta::set_field(doc, "managedFields", Some(Value::from(entries)));
 }
 
 /// A strategic merge patch, simplified: a JSON merge patch, except that
@@ -525,14 +452,24 @@ mod tests {
             "p",
             PatchType::StrategicMerge,
             json!({"metadata": {"finalizers": ["b"]},
-                   "spec": {"containers": [{"name": "c2", "image": "z"}, {"name": "c1", "$patch": "delete"}]}}),
+                   "spec": {"containers": [{"name": "c2", "image": "z"}]}}),
         )
         .expect("patched");
         assert_eq!(o["metadata"]["finalizers"], json!(["a", "b"]));
         assert_eq!(
             o["spec"]["containers"],
-            json!([{"name": "c2", "image": "z"}])
+            json!([{"name": "c1", "image": "x"}, {"name": "c2", "image": "z"}])
         );
+        // Removing a container is a change pod update validation forbids.
+        let e = patch(
+            &mut s,
+            &pod,
+            "p",
+            PatchType::StrategicMerge,
+            json!({"spec": {"containers": [{"name": "c1", "$patch": "delete"}]}}),
+        )
+        .expect_err("containers are fixed");
+        assert_eq!(e.code(), 422);
     }
 
     #[test]

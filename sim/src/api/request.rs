@@ -107,6 +107,9 @@ pub struct ListOptions {
     pub timeout_seconds: Option<u64>,
     /// `allowWatchBookmarks` (watch).
     pub allow_watch_bookmarks: bool,
+    /// `sendInitialEvents=true` (a watch list: the initial objects, then a bookmark marking
+    /// their end, then live events).
+    pub send_initial_events: bool,
 }
 
 /// `DeleteOptions`, from the query or the body.
@@ -118,6 +121,10 @@ pub struct DeleteOptions {
     pub precondition_resource_version: Option<String>,
     /// `propagationPolicy`.
     pub propagation: Option<Propagation>,
+    /// Field errors of `ValidateDeleteOptions`, found by the front while parsing (an unknown
+    /// `propagationPolicy`, `orphanDependents` together with it, an unknown `dryRun`); the core
+    /// answers them with 422 once it has found the object, as `rest.BeforeDelete` does.
+    pub errors: Vec<String>,
 }
 
 /// `propagationPolicy` of a delete.
@@ -156,6 +163,8 @@ pub struct ApiRequest {
     pub field_manager: Option<String>,
     /// `force` query parameter (apply).
     pub force: bool,
+    /// `dryRun=All`: validated and answered, never stored.
+    pub dry_run: bool,
 }
 
 impl ApiRequest {
@@ -178,6 +187,7 @@ impl ApiRequest {
             delete: DeleteOptions::default(),
             field_manager: None,
             force: false,
+            dry_run: false,
         }
     }
 

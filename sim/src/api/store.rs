@@ -12,6 +12,7 @@ use std::sync::Arc;
 pub(crate) const REVISION_INITIAL: u64 = 1;
 
 /// The key-value store with its revision log.
+#[derive(Clone)]
 pub(crate) struct Store {
     objects: BTreeMap<ObjectKey, Arc<Value>>,
     revision: u64,

@@ -10,6 +10,7 @@ pub(crate) const NAME_SUFFIX_LEN: usize = 5;
 pub(crate) const GENERATED_NAME_PREFIX_MAX: usize = 63 - NAME_SUFFIX_LEN;
 
 /// Hands out uids and name suffixes.
+#[derive(Clone)]
 pub(crate) struct UidSource {
     seed: u64,
     counter: u64,

@@ -46,6 +46,25 @@ pub(crate) fn check_name(obj: &Value, key: &ObjectKey) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The etcd key of an object as kube-apiserver lays it out (`/registry/{resource}/...` for
+/// built-in types, `/registry/{group}/{resource}/...` for custom resources), as storage errors
+/// quote it.
+pub(crate) fn storage_key(t: &ResourceType, key: &ObjectKey) -> String {
+    let mut k = String::from("/registry/");
+    if !t.strategic_merge_patch && !t.group.is_empty() {
+        k.push_str(&t.group);
+        k.push('/');
+    }
+    k.push_str(&t.plural);
+    if !key.namespace.is_empty() {
+        k.push('/');
+        k.push_str(&key.namespace);
+    }
+    k.push('/');
+    k.push_str(&key.name);
+    k
+}
+
 /// Whether `a` and `b` are equal without `metadata` (and without `status` when `skip_status`):
 /// a change there bumps `metadata.generation`. Compares in place, without copying either.
 fn same_content(a: &Value, b: &Value, skip_status: bool) -> bool {
@@ -80,8 +99,9 @@ fn new_finalizers_error(added: &BTreeSet<String>) -> String {
 impl ApiState {
     /// PUT of an object or of its `/status`.
     ///
-    /// Difference: an update of a missing object is 404 for every type (the apiserver creates
-    /// it for types with `AllowCreateOnUpdate`, such as ConfigMap and Lease).
+    /// An update of a missing object is 404, except for types with `AllowCreateOnUpdate`
+    /// (Leases), where it creates the object. A `fieldManager` records an `Update` entry in
+    /// `managedFields`.
     pub(crate) fn update(&mut self, req: &ApiRequest, _now: &str) -> Result<Arc<Value>, ApiError> {
         let t = &req.resource;
         let key = object_key(req)?;
@@ -98,7 +118,77 @@ impl ApiState {
         } else {
             UpdateScope::Main
         };
+        let manager = req.field_manager.as_deref().unwrap_or("");
+        let Some(current) = self.store.get(&key).cloned() else {
+            if t.allow_create_on_update && !req.status {
+                // store.go Update: create-on-update (Leases). The registry wipes system fields
+                // and runs the create path; storage prepares the object with no
+                // resourceVersion.
+                check_name(&obj, &key)?;
+                let mut obj = obj;
+                if !manager.is_empty() {
+                    let e = super::managed_fields::record_update(
+                        t,
+                        Vec::new(),
+                        &Value::Null,
+                        &obj,
+                        manager,
+                        "",
+                        _now,
+                    );
+                    super::managed_fields::set_entries(&mut obj, e);
+                }
+                return self.create_on_update(t, &key, obj, _now);
+            }
+            return Err(not_found(t, &key.name));
+        };
+        let mut obj = obj;
+        if !manager.is_empty() {
+            let base = if meta::field(&obj, "managedFields").is_some() {
+                super::managed_fields::entries(&obj)
+            } else {
+                super::managed_fields::entries(&current)
+            };
+            let sub = if req.status { "status" } else { "" };
+            let e =
+                super::managed_fields::record_update(t, base, &current, &obj, manager, sub, _now);
+            super::managed_fields::set_entries(&mut obj, e);
+        }
         self.update_object(t, &key, obj, scope)
+    }
+
+    /// The create path of an update or an apply of a missing object (store.go Update with
+    /// `AllowCreateOnUpdate` or `forceAllowCreate`).
+    pub(crate) fn create_on_update(
+        &mut self,
+        t: &ResourceType,
+        key: &ObjectKey,
+        mut obj: Value,
+        now: &str,
+    ) -> Result<Arc<Value>, ApiError> {
+        // A uid in the body is a precondition on the (missing) stored object.
+        let uid = meta::uid(&obj).to_string();
+        if !uid.is_empty() {
+            return Err(ApiError::conflict(
+                &t.plural,
+                &t.group,
+                &key.name,
+                &format!(
+                    "StorageError: invalid object, Code: 4, Key: {}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: {uid}, UID in object meta: ",
+                    storage_key(t, key)
+                ),
+            ));
+        }
+        for f in [
+            "resourceVersion",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+        ] {
+            meta::set_field(&mut obj, f, None);
+        }
+        let ns = (!key.namespace.is_empty()).then_some(key.namespace.as_str());
+        self.create_object(t, ns, obj, now)
     }
 
     /// Replaces the object at `key` with `obj` (checked by [`meta::checked_object`]).
@@ -138,7 +228,7 @@ impl ApiState {
                 return Err(validate::invalid_resource(
                     t,
                     &key.name,
-                    &["metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"
+                    &["metadata.resourceVersion: Invalid value: 0: must be specified for an update"
                         .to_string()],
                 ));
             }
@@ -160,28 +250,43 @@ impl ApiState {
         }
         meta::set_str(&mut obj, "resourceVersion", old_rv.to_string());
 
-        // rest.BeforeUpdate: uid, server-managed fields.
+        // A uid in the body is a precondition (defaultUpdatedObjectInfo.Preconditions), which
+        // storage checks first: a mismatch is a 409 quoting the storage error.
         let uid = meta::uid(&obj).to_string();
         if uid.is_empty() {
             meta::set_str(&mut obj, "uid", meta::uid(&old).to_string());
         } else if uid != meta::uid(&old) {
-            return Err(validate::invalid(
-                t,
+            return Err(ApiError::conflict(
+                &t.plural,
+                &t.group,
                 &key.name,
-                &[validate::field_invalid(
-                    "metadata.uid",
-                    &uid,
-                    "field is immutable",
-                )],
+                &format!(
+                    "StorageError: invalid object, Code: 4, Key: {}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                    storage_key(t, key),
+                    meta::uid(&old)
+                ),
             ));
         }
-        for f in [
-            "creationTimestamp",
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "generation",
-        ] {
+        // rest.BeforeUpdate: generation and creationTimestamp are the server's; an existing
+        // deletionTimestamp (and grace period) cannot be removed or changed.
+        let mut errs = Vec::new();
+        for f in ["creationTimestamp", "generation"] {
             meta::set_field(&mut obj, f, meta::field(&old, f));
+        }
+        for f in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
+            let old_v = meta::field(&old, f);
+            let new_v = meta::field(&obj, f);
+            if old_v.is_some() && (f == "deletionTimestamp" || new_v.is_none()) {
+                meta::set_field(&mut obj, f, old_v);
+            } else if new_v != old_v {
+                // ValidateObjectMetaUpdate: ValidateImmutableField.
+                let shown = new_v
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "null".into());
+                errs.push(format!(
+                    "metadata.{f}: Invalid value: {shown}: field is immutable"
+                ));
+            }
         }
         if meta::field(&obj, "managedFields").is_none() {
             meta::set_field(
@@ -218,9 +323,8 @@ impl ApiState {
             UpdateScope::Main => {}
         }
 
-        // ValidateObjectMetaUpdate.
+        // ValidateObjectMetaUpdate, then the type's validation.
         let deleting = meta::deletion_timestamp(&old).is_some();
-        let mut errs = Vec::new();
         if deleting {
             let old_f: BTreeSet<String> = meta::finalizers(&old).into_iter().collect();
             let added: BTreeSet<String> = meta::finalizers(&obj)
@@ -231,7 +335,14 @@ impl ApiState {
                 errs.push(new_finalizers_error(&added));
             }
         }
+        errs.extend(validate::label_errors(
+            meta::meta(&obj).and_then(|m| m.get("labels")),
+        ));
         errs.extend(meta::owner_ref_errors(&obj));
+        if scope == UpdateScope::Main {
+            errs.extend(super::strategy::validate(t, &obj));
+        }
+        errs.extend(super::strategy::validate_update(t, &obj, &old, scope));
         if !errs.is_empty() {
             return Err(validate::invalid(t, &key.name, &errs));
         }
@@ -322,7 +433,7 @@ mod tests {
         assert_eq!(e.code(), 422);
         assert_eq!(
             e.message,
-            "widgets.example.com \"w\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"
+            "widgets.example.com \"w\" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update"
         );
     }
 
@@ -372,14 +483,14 @@ mod tests {
     }
 
     #[test]
-    fn the_uid_is_immutable() {
+    fn a_different_uid_is_a_failed_precondition() {
         let (mut s, t, mut o) = setup();
         o["metadata"]["uid"] = json!("x");
         let e = update(&mut s, &t, "w", o).expect_err("uid");
-        assert_eq!(e.code(), 422);
-        assert!(e
-            .message
-            .ends_with("metadata.uid: Invalid value: \"x\": field is immutable"));
+        assert_eq!(e.code(), 409);
+        assert!(e.message.contains(
+            "Key: /registry/example.com/widgets/default/w, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: x"
+        ));
     }
 
     #[test]

@@ -24,13 +24,100 @@ fn is_subdomain(value: &str) -> bool {
     value.split('.').all(is_label)
 }
 
-/// `RegexError(msg, fmt, examples...)`.
-fn regex_error(msg: &str, fmt: &str, examples: &[&str]) -> String {
-    let examples: Vec<String> = examples.iter().map(|e| format!("'{e}'")).collect();
+/// `RegexError(msg, fmt, examples...)`: each example is followed by `, `, and examples are
+/// joined by ` or ` (hence the double space in `'MyName',  or 'my.name'`).
+pub(crate) fn regex_error(msg: &str, fmt: &str, examples: &[&str]) -> String {
+    let examples: Vec<String> = examples.iter().map(|e| format!("'{e}', ")).collect();
     format!(
-        "{msg} (e.g. {}, regex used for validation is '{fmt}')",
+        "{msg} (e.g. {}regex used for validation is '{fmt}')",
         examples.join(" or ")
     )
+}
+
+/// `qualifiedNameFmt` and the name part's message.
+const QUALIFIED_NAME_FMT: &str = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
+const QUALIFIED_NAME_ERR: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+const LABEL_VALUE_ERR: &str = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+/// `LabelValueMaxLength` and the name part's limit.
+const LABEL_LEN_MAX: usize = 63;
+
+fn is_qualified_part(s: &str) -> bool {
+    let b = s.as_bytes();
+    let alnum = |c: &u8| c.is_ascii_alphanumeric();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) => {
+            alnum(f) && alnum(l) && b.iter().all(|c| alnum(c) || b"-_.".contains(c))
+        }
+        _ => false,
+    }
+}
+
+/// `IsQualifiedName`: the messages for an invalid label key, empty when valid.
+fn qualified_name(value: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    let (prefix, name) = match value.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, value),
+    };
+    if let Some(p) = prefix {
+        if p.is_empty() {
+            errs.push("prefix part must be non-empty".to_string());
+        } else {
+            errs.extend(
+                dns1123_subdomain(p)
+                    .into_iter()
+                    .map(|m| format!("prefix part {m}")),
+            );
+        }
+    }
+    if name.is_empty() {
+        errs.push("name part must be non-empty".to_string());
+    } else if name.len() > LABEL_LEN_MAX {
+        errs.push(format!(
+            "name part must be no more than {LABEL_LEN_MAX} bytes"
+        ));
+    }
+    if !name.is_empty() && !is_qualified_part(name) {
+        errs.push(format!(
+            "name part {}",
+            regex_error(
+                QUALIFIED_NAME_ERR,
+                QUALIFIED_NAME_FMT,
+                &["MyName", "my.name", "123-abc"]
+            )
+        ));
+    }
+    errs
+}
+
+/// `ValidateLabels`: field errors for invalid label keys and values.
+pub(crate) fn label_errors(labels: Option<&serde_json::Value>) -> Vec<String> {
+    let Some(serde_json::Value::Object(labels)) = labels else {
+        return Vec::new();
+    };
+    let mut errs = Vec::new();
+    for (k, v) in labels {
+        for m in qualified_name(k) {
+            errs.push(field_invalid("metadata.labels", k, &m));
+        }
+        let v = v.as_str().unwrap_or("");
+        if v.len() > LABEL_LEN_MAX {
+            errs.push(field_invalid(
+                "metadata.labels",
+                v,
+                &format!("must be no more than {LABEL_LEN_MAX} bytes"),
+            ));
+        }
+        if !v.is_empty() && !is_qualified_part(v) {
+            let fmt = format!("({QUALIFIED_NAME_FMT})?");
+            errs.push(field_invalid(
+                "metadata.labels",
+                v,
+                &regex_error(LABEL_VALUE_ERR, &fmt, &["MyValue", "my_value", "12345"]),
+            ));
+        }
+    }
+    errs
 }
 
 /// `IsDNS1123Subdomain`: the messages for an invalid value, empty when valid.
@@ -194,7 +281,7 @@ mod tests {
             vec!["must not contain dots".to_string()]
         );
         assert!(dns1123_label("my-ns").is_empty());
-        assert!(dns1123_label("A")[0].contains("(e.g. 'my-name' or '123-abc', regex"));
+        assert!(dns1123_label("A")[0].contains("(e.g. 'my-name',  or '123-abc', regex"));
     }
 
     #[test]

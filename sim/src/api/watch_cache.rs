@@ -36,6 +36,9 @@ pub struct WatchCursor {
     rev: u64,
     /// The revision of the last event or bookmark sent.
     sent_rev: u64,
+    /// The revision the watch started from: bookmarks are sent only beyond it
+    /// (`cacheWatcher.process`).
+    start_rev: u64,
     bookmarks: bool,
 }
 
@@ -219,9 +222,33 @@ impl WatchCache {
             query,
             rev: self.revision,
             sent_rev: 0,
+            start_rev: self.revision,
             bookmarks: req.list.allow_watch_bookmarks,
         };
         match rv {
+            _ if req.list.send_initial_events => {
+                // A watch list (API Concepts: Streaming lists): the objects as synthetic
+                // ADDED events, then a bookmark annotated `k8s.io/initial-events-end`.
+                let mut events = self.added_events(&cursor);
+                cursor.sent_rev = self.revision;
+                if cursor.bookmarks {
+                    let object = json!({
+                        "kind": cursor.resource.kind,
+                        "apiVersion": cursor.resource.api_version(),
+                        "metadata": {
+                            "resourceVersion": self.revision.to_string(),
+                            "annotations": {"k8s.io/initial-events-end": "true"},
+                        },
+                    });
+                    events.push(event(
+                        WatchEventType::Bookmark,
+                        Arc::new(object),
+                        self.revision,
+                        ObjectKey::new(cursor.resource.short_name(), "", ""),
+                    ));
+                }
+                Ok((cursor, events))
+            }
             None | Some(0) => {
                 let resource = req.resource.short_name();
                 let from = ObjectKey::new(resource.as_str(), "", "");
@@ -245,10 +272,30 @@ impl WatchCache {
             Some(n) => {
                 cursor.rev = n;
                 cursor.sent_rev = n;
+                cursor.start_rev = n;
                 let events = self.poll(&mut cursor)?;
                 Ok((cursor, events))
             }
         }
+    }
+
+    /// A synthetic `Added` event for each object `cursor` selects, in key order.
+    fn added_events(&self, cursor: &WatchCursor) -> Vec<WatchEvent> {
+        let resource = cursor.resource.short_name();
+        let from = ObjectKey::new(resource.as_str(), "", "");
+        self.objects
+            .range(from..)
+            .take_while(|(k, _)| k.resource == resource)
+            .filter(|(k, o)| cursor.query.matches(k, o))
+            .map(|(k, o)| {
+                event(
+                    WatchEventType::Added,
+                    Arc::clone(o),
+                    meta::stored_rv(o),
+                    k.clone(),
+                )
+            })
+            .collect()
     }
 
     /// The events for `cursor` since its last position, up to the cache's revision, with label
@@ -304,10 +351,11 @@ impl WatchCache {
     }
 
     /// A bookmark event at the cursor's revision (the cache's revision after a
-    /// [`WatchCache::poll`]) if the cursor asked for bookmarks and that revision is newer than
-    /// the last event or bookmark it was sent.
+    /// [`WatchCache::poll`]) if the cursor asked for bookmarks and that revision is beyond the
+    /// one the watch started from: the cacher sends one at every bookmark time, whether or not
+    /// the watcher got events since, but never at the start revision (`cacheWatcher.process`).
     pub fn bookmark(&self, cursor: &mut WatchCursor) -> Option<WatchEvent> {
-        if !cursor.bookmarks || cursor.rev <= cursor.sent_rev {
+        if !cursor.bookmarks || cursor.rev <= cursor.start_rev {
             return None;
         }
         cursor.sent_rev = cursor.rev;

@@ -31,7 +31,8 @@ pub struct ClusterConfig {
     pub store: StoreConfig,
     /// Events each replica's watch cache keeps for watches that resume.
     pub watch_cache_capacity: usize,
-    /// How often a watch that asked for bookmarks gets one.
+    /// How often a watch that asked for bookmarks gets one (a minute, as the cacher's
+    /// `defaultBookmarkFrequency`; the last comes two seconds before the watch's timeout).
     pub bookmark_interval: Duration,
     /// Watch stream length when the client gives no `timeoutSeconds`.
     pub watch_timeout_default: Duration,
@@ -44,7 +45,8 @@ impl Default for ClusterConfig {
         Self {
             store: StoreConfig::default(),
             watch_cache_capacity: 100,
-            bookmark_interval: Duration::from_secs(10),
+            // The cacher's defaultBookmarkFrequency.
+            bookmark_interval: Duration::from_secs(60),
             watch_timeout_default: Duration::from_secs(1800),
             gc_interval: Duration::from_secs(1),
         }

@@ -89,9 +89,28 @@ pub fn host_name(index: usize) -> String {
     format!("apiserver-{index}")
 }
 
+impl Replica {
+    /// Replica `name` without a listener: its watch cache pump runs on the current `LocalSet`
+    /// (its cache trails storage by `lag`), and requests go straight to
+    /// [`crate::http::handle`]. The host loop (`crate::http::server::run`) uses it; so do tests
+    /// that drive the HTTP front in-process.
+    pub fn detached(cluster: Arc<Cluster>, name: String, lag: Duration) -> Arc<Self> {
+        let replica = Self::start(cluster, name);
+        // Host tasks go on the LocalSet: its single task list drops in a fixed order on a crash,
+        // while tokio::spawn tasks are sharded by a process-global task id (see transport.rs).
+        tokio::task::spawn_local(pump(replica.clone(), lag));
+        replica
+    }
+}
+
 /// Applies storage's new revisions to the replica's cache, `lag` after it sees them.
 pub async fn pump(replica: Arc<Replica>, lag: Duration) {
     let mut storage = replica.cluster.subscribe();
+    // Writes made between the cache's load and this subscription would otherwise wait for
+    // the next write.
+    if *storage.borrow() != replica.cache().revision() {
+        storage.mark_changed();
+    }
     loop {
         if storage.changed().await.is_err() {
             return;

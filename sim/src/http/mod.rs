@@ -13,6 +13,7 @@
 
 pub mod body;
 pub mod discovery;
+pub mod options;
 pub mod query;
 pub mod route;
 pub mod server;
@@ -193,6 +194,7 @@ where
         replica
             .faults
             .error_for(request.verb, &request.resource.short_name(), conditional);
+    let mut outcome = crate::api::Outcome::Other;
     let result = match (planned, injected) {
         (Some(e), _) => Err(e),
         (None, Some(e)) => {
@@ -204,13 +206,13 @@ where
             );
             Err(e)
         }
-        (None, None) => serve(replica, &request),
+        (None, None) => serve(replica, &request, &mut outcome),
     };
     if result.is_ok() && is_write(request.verb) {
         replica.faults.count_write(&peer, &request);
     }
-    let code = match (&result, request.verb) {
-        (Ok(_), Verb::Create) => 201,
+    let code = match (&result, outcome) {
+        (Ok(_), crate::api::Outcome::Created) => 201,
         (Ok(_), _) => 200,
         (Err(e), _) => e.code(),
     };
@@ -232,9 +234,41 @@ where
         Ok(v) if matches!(request.verb, Verb::Get | Verb::List) && table::wanted(&accept) => {
             body::json(code, &table::convert(&request.resource, &v, replica.now()))
         }
+        Ok(v)
+            if outcome == crate::api::Outcome::Deleted
+                && request.verb == Verb::Delete
+                && !request.resource.return_deleted_object =>
+        {
+            body::json(code, &deleted_status(&request, &v))
+        }
         Ok(v) => body::json(code, &v),
         Err(e) => body::error(&e),
     }
+}
+
+/// The store's `finalizeDelete` answer for types without `ReturnDeletedObject`: a `Success`
+/// Status naming what was deleted (`details.kind` is the resource, as the store fills it).
+fn deleted_status(request: &ApiRequest, deleted: &Value) -> Value {
+    let meta = deleted.get("metadata");
+    let field = |f: &str| meta.and_then(|m| m.get(f)).cloned();
+    let mut details = serde_json::Map::new();
+    if let Some(n) = field("name") {
+        details.insert("name".into(), n);
+    }
+    if !request.resource.group.is_empty() {
+        details.insert("group".into(), Value::from(request.resource.group.as_str()));
+    }
+    details.insert("kind".into(), Value::from(request.resource.plural.as_str()));
+    if let Some(u) = field("uid") {
+        details.insert("uid".into(), u);
+    }
+    serde_json::json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": details,
+    })
 }
 
 /// The error a fault plan answers with `code` (texts as kube-apiserver words them).
@@ -269,13 +303,18 @@ fn is_write(verb: Verb) -> bool {
 
 /// Answers a non-watch request: `resourceVersion=0` lists from this replica's watch cache
 /// (possibly stale, as on a real cluster), everything else from storage.
-fn serve(replica: &Replica, request: &ApiRequest) -> Result<Arc<Value>, ApiError> {
+fn serve(
+    replica: &Replica,
+    request: &ApiRequest,
+    outcome: &mut crate::api::Outcome,
+) -> Result<Arc<Value>, ApiError> {
     if request.verb == Verb::List && request.list.resource_version.as_deref() == Some("0") {
         return replica.cache().list(request).map(Arc::new);
     }
     let now = clock::rfc3339(replica.now());
     let mut st = replica.cluster.state();
     let result = st.apply(request, &now);
+    *outcome = st.outcome();
     replica.cluster.publish_commits(&mut st, &replica.name);
     result
 }
@@ -314,10 +353,11 @@ fn reject(
     body::error(&e)
 }
 
-fn method_not_allowed(method: &Method) -> ApiError {
-    ApiError::new(
+/// go-restful's 405 as the apiserver's `serviceErrorHandler` words it.
+fn method_not_allowed() -> ApiError {
+    ApiError::generic(
         StatusReason::MethodNotAllowed,
-        format!("the server does not allow this method on the requested resource ({method})"),
+        "the server does not allow this method on the requested resource",
     )
 }
 
@@ -332,22 +372,15 @@ fn parse(
 ) -> Result<ApiRequest, ApiError> {
     let route = route::parse(path)?;
     let q = query::parse(raw_query)?;
-    if q.dry_run {
-        return Err(ApiError::bad_request("dryRun is not supported by kubesim"));
-    }
     let resource = replica
         .cluster
         .state()
         .resolve(&route.group, &route.version, &route.plural)
         .cloned()
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusReason::NotFound,
-                format!("the server could not find the requested resource (path {path})"),
-            )
-        })?;
+        .ok_or_else(route::not_found)?;
     let has_name = route.name.is_some();
     let verb = match (method, has_name) {
+        // requestinfo.go: watch=true on a single-object path is an ordinary get.
         (&Method::GET, true) => Verb::Get,
         (&Method::GET, false) if q.watch => Verb::Watch,
         (&Method::GET, false) => Verb::List,
@@ -356,33 +389,16 @@ fn parse(
         (&Method::PATCH, true) => Verb::Patch,
         (&Method::DELETE, true) => Verb::Delete,
         (&Method::DELETE, false) => Verb::DeleteCollection,
-        _ => return Err(method_not_allowed(method)),
+        _ => return Err(method_not_allowed()),
     };
-    if q.watch && verb != Verb::Watch {
-        return Err(ApiError::bad_request(
-            "watch is only supported on collections",
-        ));
-    }
     // Scope: a namespaced type needs a namespace except for collection reads across namespaces;
     // a cluster-scoped type has none.
     let collection_read = matches!(verb, Verb::List | Verb::Watch);
-    if resource.namespaced && route.namespace.is_none() && !collection_read {
-        return Err(ApiError::new(
-            StatusReason::NotFound,
-            format!("the server could not find the requested resource (path {path})"),
-        ));
-    }
-    if !resource.namespaced && route.namespace.is_some() {
-        return Err(ApiError::new(
-            StatusReason::NotFound,
-            format!("the server could not find the requested resource (path {path})"),
-        ));
-    }
-    if route.status && !resource.status_subresource {
-        return Err(ApiError::new(
-            StatusReason::NotFound,
-            format!("the server could not find the requested resource (path {path})"),
-        ));
+    if (resource.namespaced && route.namespace.is_none() && !collection_read)
+        || (!resource.namespaced && route.namespace.is_some())
+        || (route.status && !resource.status_subresource)
+    {
+        return Err(route::not_found());
     }
     let mut req = ApiRequest::new(
         verb,
@@ -391,53 +407,68 @@ fn parse(
         route.name.as_deref(),
     );
     req.status = route.status;
-    req.list = q.list;
-    req.delete = q.delete;
-    req.field_manager = q.field_manager;
+    req.list = q.list.clone();
+    req.delete = q.delete.clone();
+    req.field_manager = q.field_manager.clone();
     req.force = q.force;
+    req.dry_run = !q.dry_run.is_empty();
+    match verb {
+        Verb::List | Verb::Watch => options::list(&q, verb == Verb::Watch)?,
+        Verb::Create => options::write(&q, "CreateOptions")?,
+        Verb::Update => options::write(&q, "UpdateOptions")?,
+        Verb::Patch => {
+            let t = patch_type(content_type, req.resource.strategic_merge_patch)?;
+            options::patch(&q, t)?;
+            req.patch_type = Some(t);
+        }
+        Verb::Delete | Verb::DeleteCollection => {
+            req.delete.errors.extend(options::dry_run_error(&q));
+        }
+        Verb::Get => {}
+    }
     match verb {
         Verb::Create | Verb::Update | Verb::Patch => {
-            if verb == Verb::Patch {
-                req.patch_type = Some(patch_type(
-                    content_type,
-                    req.resource.strategic_merge_patch,
-                )?);
-            }
             req.body = Some(json_body(body, verb == Verb::Patch)?);
         }
-        Verb::Delete | Verb::DeleteCollection if !body.is_empty() => {
-            let opts = json_body(body, false)?;
-            merge_delete_options(&mut req.delete, &opts)?;
+        Verb::Delete | Verb::DeleteCollection => {
+            let mut orphan = q.orphan_dependents;
+            if !body.is_empty() {
+                let opts = json_body(body, false)?;
+                merge_delete_options(&mut req.delete, &opts)?;
+                orphan = orphan.or(opts.get("orphanDependents").and_then(Value::as_bool));
+            }
+            if orphan.is_some() {
+                if let Some(p) = req.delete.propagation {
+                    req.delete.errors.push(format!(
+                        "propagationPolicy: Invalid value: {:?}: orphanDependents and deletionPropagation cannot be both set",
+                        query::propagation_name(p)
+                    ));
+                }
+            }
         }
         _ => {}
     }
     Ok(req)
 }
 
+/// The patch type of a content type. A type the route does not consume is a 415: for built-in
+/// types go-restful's own (`415: Unsupported Media Type`, through `serviceErrorHandler`), for
+/// custom resources the patch handler's `errUnsupportedMediaType`, which lists what it takes
+/// (no strategic merge patch).
 fn patch_type(content_type: Option<&str>, strategic: bool) -> Result<PatchType, ApiError> {
     match content_type {
         Some("application/merge-patch+json") => Ok(PatchType::Merge),
         Some("application/json-patch+json") => Ok(PatchType::Json),
-        Some("application/strategic-merge-patch+json") => Ok(PatchType::StrategicMerge),
+        Some("application/strategic-merge-patch+json") if strategic => Ok(PatchType::StrategicMerge),
         Some("application/apply-patch+yaml") => Ok(PatchType::Apply),
-        other => {
-            let mut accepted = vec![
-                "application/json-patch+json",
-                "application/merge-patch+json",
-                "application/apply-patch+yaml",
-            ];
-            if strategic {
-                accepted.push("application/strategic-merge-patch+json");
-            }
-            Err(ApiError::new(
-                StatusReason::UnsupportedMediaType,
-                format!(
-                    "the body of the request was in an unknown format ({}) - accepted media types include: {}",
-                    other.unwrap_or("none"),
-                    accepted.join(", ")
-                ),
-            ))
-        }
+        _ if strategic => Err(ApiError::generic(
+            StatusReason::UnsupportedMediaType,
+            "415: Unsupported Media Type",
+        )),
+        _ => Err(ApiError::new(
+            StatusReason::UnsupportedMediaType,
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+        )),
     }
 }
 
@@ -471,7 +502,10 @@ fn merge_delete_options(opts: &mut DeleteOptions, body: &Value) -> Result<(), Ap
         }
     };
     if let Some(p) = field(body, "propagationPolicy")? {
-        opts.propagation = Some(query::propagation(&p)?);
+        match query::propagation(&p) {
+            Ok(p) => opts.propagation = Some(p),
+            Err(_) => opts.errors.push(query::propagation_not_supported(&p)),
+        }
     }
     if let Some(pre) = body.get("preconditions") {
         if !pre.is_null() && !pre.is_object() {

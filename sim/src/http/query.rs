@@ -17,8 +17,16 @@ pub struct Query {
     pub field_manager: Option<String>,
     /// `force`.
     pub force: bool,
-    /// `dryRun` was given (not supported: answered with 400).
-    pub dry_run: bool,
+    /// `force` was given at all (forbidden on a non-apply patch).
+    pub force_given: bool,
+    /// `dryRun` values.
+    pub dry_run: Vec<String>,
+    /// `resourceVersionMatch` as given (validated with the list options).
+    pub resource_version_match: Option<String>,
+    /// `sendInitialEvents`, when given.
+    pub send_initial_events: Option<bool>,
+    /// `orphanDependents`, when given.
+    pub orphan_dependents: Option<bool>,
 }
 
 fn bool_param(name: &str, v: &str) -> Result<bool, ApiError> {
@@ -51,24 +59,34 @@ pub fn parse(raw: &str) -> Result<Query, ApiError> {
             "resourceVersion" => q.list.resource_version = Some(v.to_string()),
             "resourceVersionMatch" => {
                 q.list.resource_version_match = match v {
-                    "" => None,
                     "NotOlderThan" => Some(ResourceVersionMatch::NotOlderThan),
                     "Exact" => Some(ResourceVersionMatch::Exact),
-                    _ => {
-                        return Err(ApiError::bad_request(format!(
-                            "invalid value for query parameter resourceVersionMatch: {v:?}: supported values: \"Exact\", \"NotOlderThan\""
-                        )))
-                    }
-                }
+                    _ => None,
+                };
+                q.resource_version_match = (!v.is_empty()).then(|| v.to_string());
             }
+            "sendInitialEvents" => {
+                let b = bool_param("sendInitialEvents", v)?;
+                q.send_initial_events = Some(b);
+                q.list.send_initial_events = b;
+            }
+            "orphanDependents" => q.orphan_dependents = Some(bool_param("orphanDependents", v)?),
             "limit" => q.list.limit = Some(u64_param("limit", v)?),
             "continue" => q.list.continue_token = Some(v.to_string()),
             "timeoutSeconds" => q.list.timeout_seconds = Some(u64_param("timeoutSeconds", v)?),
-            "allowWatchBookmarks" => q.list.allow_watch_bookmarks = bool_param("allowWatchBookmarks", v)?,
+            "allowWatchBookmarks" => {
+                q.list.allow_watch_bookmarks = bool_param("allowWatchBookmarks", v)?
+            }
             "fieldManager" => q.field_manager = Some(v.to_string()),
-            "force" => q.force = bool_param("force", v)?,
-            "dryRun" => q.dry_run = true,
-            "propagationPolicy" => q.delete.propagation = Some(propagation(v)?),
+            "force" => {
+                q.force = bool_param("force", v)?;
+                q.force_given = true;
+            }
+            "dryRun" => q.dry_run.push(v.to_string()),
+            "propagationPolicy" => match propagation(v) {
+                Ok(p) => q.delete.propagation = Some(p),
+                Err(_) => q.delete.errors.push(propagation_not_supported(v)),
+            },
             "gracePeriodSeconds" => {
                 u64_param("gracePeriodSeconds", v)?;
             }
@@ -77,6 +95,22 @@ pub fn parse(raw: &str) -> Result<Query, ApiError> {
         }
     }
     Ok(q)
+}
+
+/// `field.NotSupported("propagationPolicy", ...)` of `ValidateDeleteOptions`.
+pub fn propagation_not_supported(v: &str) -> String {
+    format!(
+        "propagationPolicy: Unsupported value: {v:?}: supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+    )
+}
+
+/// The wire spelling of a propagation policy.
+pub fn propagation_name(p: Propagation) -> &'static str {
+    match p {
+        Propagation::Background => "Background",
+        Propagation::Foreground => "Foreground",
+        Propagation::Orphan => "Orphan",
+    }
 }
 
 /// Parses a `propagationPolicy` value.
@@ -107,13 +141,7 @@ mod tests {
 
     #[test]
     fn bad_values_are_400_naming_the_parameter() {
-        for raw in [
-            "limit=abc",
-            "watch=maybe",
-            "timeoutSeconds=-1",
-            "propagationPolicy=Now",
-            "resourceVersionMatch=Newest",
-        ] {
+        for raw in ["limit=abc", "watch=maybe", "timeoutSeconds=-1"] {
             let e = parse(raw).expect_err(raw);
             assert_eq!(e.code(), 400, "{raw}");
             let name = raw.split('=').next().expect("has a name");

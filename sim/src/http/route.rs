@@ -27,10 +27,12 @@ pub struct Route {
     pub status: bool,
 }
 
-fn not_found(path: &str) -> ApiError {
-    ApiError::new(
+/// go-restful's 404 for a path no route serves, as the apiserver's `serviceErrorHandler`
+/// words it (`errors.NewGenericServerResponse`: a generic message, empty details).
+pub fn not_found() -> ApiError {
+    ApiError::generic(
         kubesim_model::StatusReason::NotFound,
-        format!("the server could not find the requested resource (path {path})"),
+        "the server could not find the requested resource",
     )
 }
 
@@ -38,12 +40,12 @@ fn not_found(path: &str) -> ApiError {
 pub fn parse(path: &str) -> Result<Route, ApiError> {
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     if segs.iter().any(|s| s.is_empty()) {
-        return Err(not_found(path));
+        return Err(not_found());
     }
     let (group, version, rest) = match segs.as_slice() {
         ["api", version, rest @ ..] => (String::new(), version.to_string(), rest),
         ["apis", group, version, rest @ ..] => (group.to_string(), version.to_string(), rest),
-        _ => return Err(not_found(path)),
+        _ => return Err(not_found()),
     };
     let route = |namespace: Option<&str>, plural: &str, name: Option<&str>, status: bool| Route {
         group: group.clone(),
@@ -60,7 +62,7 @@ pub fn parse(path: &str) -> Result<Route, ApiError> {
         [plural] => route(None, plural, None, false),
         [plural, name] => route(None, plural, Some(name), false),
         [plural, name, "status"] => route(None, plural, Some(name), true),
-        _ => return Err(not_found(path)),
+        _ => return Err(not_found()),
     })
 }
 

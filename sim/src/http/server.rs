@@ -3,7 +3,7 @@
 //! kubectl, a real listener ([`connection`] is the same for both).
 
 use super::{handle, Peer, ResetConnection};
-use crate::apiserver::replica::{self, Replica};
+use crate::apiserver::replica::Replica;
 use crate::apiserver::{Cluster, API_PORT};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use kubesim_model::EventKind;
@@ -14,10 +14,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 /// The host future of replica `name`, whose cache trails storage by `lag`: the cache pump and
 /// the accept loop on port [`API_PORT`], each connection recorded (`conn-open`, `conn-close`).
 pub async fn run(cluster: Arc<Cluster>, name: String, lag: Duration) -> turmoil::Result {
-    let replica = Replica::start(cluster, name);
-    // Host tasks go on the LocalSet: its single task list drops in a fixed order on a crash,
-    // while tokio::spawn tasks are sharded by a process-global task id (see transport.rs).
-    tokio::task::spawn_local(replica::pump(replica.clone(), lag));
+    let replica = Replica::detached(cluster, name, lag);
 
     let listener = turmoil::net::TcpListener::bind(("0.0.0.0", API_PORT)).await?;
     let mut conn_id = 0u64;

@@ -16,6 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// How long before its timeout a watch gets its last bookmark (`cacheWatcher.nextBookmarkTime`).
+const BOOKMARK_BEFORE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Lines buffered per watch before the stream applies backpressure.
 const WATCH_CHANNEL_CAPACITY: usize = 64;
 
@@ -165,11 +168,24 @@ async fn stream(
         );
     };
     let mut cache_rx = replica.subscribe_cache();
-    let deadline = tokio::time::sleep(timeout);
+    let start = tokio::time::Instant::now();
+    let deadline_at = start + timeout;
+    let deadline = tokio::time::sleep_until(deadline_at);
     tokio::pin!(deadline);
-    let mut bookmarks = tokio::time::interval(replica.cluster.config.bookmark_interval);
-    bookmarks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    bookmarks.tick().await; // the first tick is immediate
+    // cacheWatcher.nextBookmarkTime: every bookmark interval (a minute by default), and last
+    // two seconds before the watch times out.
+    let interval = replica.cluster.config.bookmark_interval;
+    let next_bookmark = |now: tokio::time::Instant| {
+        let heartbeat = now + interval;
+        let pre_timeout = deadline_at.checked_sub(BOOKMARK_BEFORE_TIMEOUT);
+        match pre_timeout {
+            Some(p) if p < heartbeat && p > now => p,
+            Some(p) if p <= now => deadline_at + interval,
+            _ => heartbeat,
+        }
+    };
+    let bookmark_timer = tokio::time::sleep_until(next_bookmark(start));
+    tokio::pin!(bookmark_timer);
     if !send(&replica, watcher, &tx, initial).await {
         return close("client gone");
     }
@@ -206,7 +222,9 @@ async fn stream(
                     }
                 }
             }
-            _ = bookmarks.tick() => {
+            _ = &mut bookmark_timer => {
+                let now = tokio::time::Instant::now();
+                bookmark_timer.as_mut().reset(next_bookmark(now));
                 let bookmark = replica.cache().bookmark(&mut cursor);
                 if let Some(b) = bookmark {
                     if !send(&replica, watcher, &tx, vec![b]).await {

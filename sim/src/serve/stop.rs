@@ -58,7 +58,7 @@ pub enum StopError {
         /// Its revision.
         revision: u64,
         /// The storage error (410 Expired).
-        source: ApiError,
+        source: Box<ApiError>,
     },
 }
 
@@ -110,7 +110,7 @@ pub fn stop_at(
             .map_err(|source| StopError::Compacted {
                 id: until.unwrap_or_default(),
                 revision,
-                source,
+                source: Box::new(source),
             })?;
         let time = match until {
             Some(_) if !ended_early => events
