@@ -11,6 +11,8 @@ use std::fmt;
 pub enum StatusReason {
     /// 400.
     BadRequest,
+    /// 403.
+    Forbidden,
     /// 404.
     NotFound,
     /// 409 on create of an existing name.
@@ -45,6 +47,7 @@ impl StatusReason {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::BadRequest => "BadRequest",
+            Self::Forbidden => "Forbidden",
             Self::NotFound => "NotFound",
             Self::AlreadyExists => "AlreadyExists",
             Self::Conflict => "Conflict",
@@ -65,6 +68,7 @@ impl StatusReason {
     pub fn code(self) -> u16 {
         match self {
             Self::BadRequest => 400,
+            Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::AlreadyExists | Self::Conflict => 409,
             Self::Expired => 410,
@@ -217,6 +221,15 @@ impl ApiError {
     pub fn not_found(plural: &str, group: &str, name: &str) -> Self {
         let msg = format!("{} \"{name}\" not found", qualified(plural, group));
         Self::new(StatusReason::NotFound, msg).about(plural, group, name)
+    }
+
+    /// 403: `configmaps "x" is forbidden: <why>` (`errors.NewForbidden`).
+    pub fn forbidden(plural: &str, group: &str, name: &str, why: &str) -> Self {
+        let msg = format!(
+            "{} \"{name}\" is forbidden: {why}",
+            qualified(plural, group)
+        );
+        Self::new(StatusReason::Forbidden, msg).about(plural, group, name)
     }
 
     /// 409: `configmaps "x" already exists`.

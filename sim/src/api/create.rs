@@ -54,6 +54,36 @@ impl ApiState {
         self.create_object(t, req.namespace.as_deref(), obj, now)
     }
 
+    /// The NamespaceLifecycle admission plugin's check of a create in `namespace`
+    /// (`plugin/pkg/admission/namespace/lifecycle`): 404 when the namespace does not exist,
+    /// 403 while it is terminating. The immortal namespaces always exist.
+    fn namespace_admits(
+        &self,
+        t: &ResourceType,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(), ApiError> {
+        const IMMORTAL: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+        if IMMORTAL.contains(&namespace) {
+            return Ok(());
+        }
+        let key = ObjectKey::new("namespaces", "", namespace);
+        match self.store.get(&key) {
+            None => Err(ApiError::not_found("namespaces", "", namespace)),
+            Some(ns) if ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating") => {
+                Err(ApiError::forbidden(
+                    &t.plural,
+                    &t.group,
+                    name,
+                    &format!(
+                        "unable to create new content in namespace {namespace} because it is being terminated"
+                    ),
+                ))
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
     /// The create path shared by POST and server-side apply of a new object. `obj` has passed
     /// [`meta::checked_object`].
     pub(crate) fn create_object(
@@ -134,6 +164,11 @@ impl ApiState {
             return Err(validate::invalid(t, &name, &errs));
         }
 
+        // Validating admission (after the strategy's validation, before storage).
+        if t.namespaced && self.config.namespace_lifecycle {
+            self.namespace_admits(t, &namespace, &name)?;
+        }
+
         if !meta::str_of(&obj, "resourceVersion").is_empty() {
             // storage.ErrResourceVersionSetOnCreate: a plain error, which the handler answers
             // as a 500 with an empty reason.
@@ -198,6 +233,55 @@ mod tests {
         assert_eq!(o["metadata"]["namespace"], "default");
         assert_eq!(o["apiVersion"], "example.com/v1");
         assert_eq!(o["kind"], "Widget");
+    }
+
+    #[test]
+    fn with_namespace_lifecycle_a_create_needs_a_live_namespace_as_the_admission_plugin_says() {
+        let mut s = ApiState::new(StoreConfig {
+            compaction_window: 0,
+            namespace_lifecycle: true,
+            ..StoreConfig::default()
+        });
+        let in_ns = |s: &mut ApiState, ns: &str, name: &str| {
+            let req = ApiRequest::new(Verb::Create, cm(), Some(ns), None)
+                .with_body(json!({"metadata": {"name": name}}));
+            s.apply(&req, NOW).map(|_| ())
+        };
+        let e = in_ns(&mut s, "team", "a").expect_err("no such namespace");
+        assert_eq!(
+            (
+                e.code(),
+                e.message.as_str(),
+                e.kind.as_deref(),
+                e.name.as_deref()
+            ),
+            (
+                404,
+                "namespaces \"team\" not found",
+                Some("namespaces"),
+                Some("team")
+            )
+        );
+        in_ns(&mut s, "default", "a").expect("default always exists");
+        let ns = ResourceType::namespace();
+        let req = ApiRequest::new(Verb::Create, ns.clone(), None, None)
+            .with_body(json!({"metadata": {"name": "team"}}));
+        s.apply(&req, NOW).expect("namespace");
+        in_ns(&mut s, "team", "a").expect("live namespace");
+        let del = ApiRequest::new(Verb::Delete, ns, None, Some("team"));
+        s.apply(&del, NOW).expect("delete marks it Terminating");
+        let e = in_ns(&mut s, "team", "b").expect_err("terminating");
+        assert_eq!(
+            (e.code(), e.reason.as_str(), e.message.as_str()),
+            (
+                403,
+                "Forbidden",
+                "configmaps \"b\" is forbidden: unable to create new content in namespace team because it is being terminated"
+            )
+        );
+        // Off (the default), namespaces need not exist.
+        let mut off = state();
+        in_ns(&mut off, "nowhere", "a").expect("no admission");
     }
 
     #[test]

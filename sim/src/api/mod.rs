@@ -67,6 +67,11 @@ pub struct StoreConfig {
     pub uid_seed: u64,
     /// Largest request body accepted, in bytes (the front answers 413 beyond it).
     pub max_body_bytes: usize,
+    /// The NamespaceLifecycle admission plugin: a create in a namespace that does not exist is
+    /// 404 `namespaces "x" not found`, and in a `Terminating` one 403 Forbidden. Off by default
+    /// (scenarios create objects in namespaces they never create); `default`, `kube-system`,
+    /// `kube-public` and `kube-node-lease` always exist, as on a cluster.
+    pub namespace_lifecycle: bool,
 }
 
 impl Default for StoreConfig {
@@ -75,6 +80,7 @@ impl Default for StoreConfig {
             compaction_window: 1000,
             uid_seed: 0,
             max_body_bytes: 3 * 1024 * 1024,
+            namespace_lifecycle: false,
         }
     }
 }
