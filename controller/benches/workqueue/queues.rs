@@ -29,8 +29,8 @@ pub(crate) trait BenchQueue {
 #[allow(clippy::disallowed_types)] // std HashSet on purpose: this is the plain baseline.
 struct PlainState {
     queue: VecDeque<Key>,
-    dirty: std::collections::HashSet<Key>,
-    processing: std::collections::HashSet<Key>,
+    dirty: std::collections::HashSet<Key>, // det-ok: the plain peer of a benchmark, never iterated into a history
+    processing: std::collections::HashSet<Key>, // det-ok: the plain peer of a benchmark, never iterated into a history
     waiting: usize,
     shutting_down: bool,
 }
@@ -46,8 +46,8 @@ impl BenchQueue for Arc<PlainQueue> {
         Arc::new(PlainQueue {
             state: Mutex::new(PlainState {
                 queue: VecDeque::new(),
-                dirty: std::collections::HashSet::new(),
-                processing: std::collections::HashSet::new(),
+                dirty: std::collections::HashSet::new(), // det-ok: the plain peer of a benchmark, never iterated into a history
+                processing: std::collections::HashSet::new(), // det-ok: the plain peer of a benchmark, never iterated into a history
                 waiting: 0,
                 shutting_down: false,
             }),

@@ -17,7 +17,7 @@ use crate::setup::Key;
 /// scheduler's input channel; a get is one poll of the scheduler stream (it has no `len`, and no
 /// `done`: nothing is "processing"). Returns the number of items emitted.
 pub(crate) fn w2_scheduler(keys: &[Key], seq: &[u16], every: usize) -> u64 {
-    let run_at = tokio::time::Instant::now();
+    let run_at = tokio::time::Instant::now(); // det-ok: a benchmark outside any simulation, never in a history
     let (tx, rx) = mpsc::unbounded();
     let mut sched = pin!(scheduler(rx));
     let mut cx = Context::from_waker(futures::task::noop_waker_ref());
@@ -45,7 +45,7 @@ pub(crate) fn w2_scheduler(keys: &[Key], seq: &[u16], every: usize) -> u64 {
 /// Live heap bytes per key of a scheduler holding every key of `keys` (none emitted).
 pub(crate) fn scheduler_bytes_per_key(rt: &Runtime, keys: &[Key]) -> f64 {
     let _guard = rt.enter();
-    let run_at = tokio::time::Instant::now();
+    let run_at = tokio::time::Instant::now(); // det-ok: a benchmark outside any simulation, never in a history
     let (state, bytes) = heap_bytes_of(|| {
         let (tx, rx) = mpsc::unbounded();
         let mut sched = Box::pin(scheduler(rx));

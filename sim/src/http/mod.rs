@@ -57,19 +57,12 @@ where
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let raw_query = req.uri().query().unwrap_or("").to_string();
-    // Discovery is read from the registry and not recorded: it is not a resource request.
-    if method == Method::GET {
-        let doc = discovery::document(&replica.cluster.state(), &path);
-        if let Some(doc) = doc {
-            return body::json(200, &doc);
-        }
-    }
-    let accept = req
+    // Server-side printing (kubectl get): decided once, no copy of the header.
+    let as_table = req
         .headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+        .is_some_and(table::wanted);
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -105,6 +98,15 @@ where
         &body,
     ) {
         Ok(r) => r,
+        // Discovery paths are not resource paths: they reach here as a 404 of the route, and
+        // are read from the registry, unrecorded (they are not resource requests).
+        Err(e) if method == Method::GET && e.code() == 404 => {
+            let doc = discovery::document(&replica.cluster.state(), &path);
+            return match doc {
+                Some(doc) => body::json(200, &doc),
+                None => reject(replica, conn, &method, &path, e),
+            };
+        }
         Err(e) => return reject(replica, conn, &method, &path, e),
     };
     let recorder = &replica.cluster.recorder;
@@ -231,7 +233,7 @@ where
         },
     );
     match result {
-        Ok(v) if matches!(request.verb, Verb::Get | Verb::List) && table::wanted(&accept) => {
+        Ok(v) if as_table && matches!(request.verb, Verb::Get | Verb::List) => {
             body::json(code, &table::convert(&request.resource, &v, replica.now()))
         }
         Ok(v)

@@ -168,7 +168,7 @@ async fn stream(
         );
     };
     let mut cache_rx = replica.subscribe_cache();
-    let start = tokio::time::Instant::now();
+    let start = tokio::time::Instant::now(); // det-ok: the replica host's paused tokio clock, simulated time
     let deadline_at = start + timeout;
     let deadline = tokio::time::sleep_until(deadline_at);
     tokio::pin!(deadline);
@@ -223,7 +223,7 @@ async fn stream(
                 }
             }
             _ = &mut bookmark_timer => {
-                let now = tokio::time::Instant::now();
+                let now = tokio::time::Instant::now();  // det-ok: the replica host's paused tokio clock, simulated time
                 bookmark_timer.as_mut().reset(next_bookmark(now));
                 let bookmark = replica.cache().bookmark(&mut cursor);
                 if let Some(b) = bookmark {
