@@ -123,13 +123,23 @@ fn replay_html_writes_one_self_contained_page_with_the_violation_event_and_an_un
     ]);
     assert_eq!(code(&o), 1, "the seed is caught");
     let stdout = String::from_utf8_lossy(&o.stdout);
-    let event = stdout
+    let verdict = stdout
         .lines()
         .find_map(|l| l.strip_prefix("VIOLATION converges at "))
-        .and_then(|l| l.split("(event #").nth(1))
+        .expect("the verdict names the violation");
+    let event = verdict
+        .split("(event #")
+        .nth(1)
         .and_then(|l| l.split(')').next())
         .and_then(|id| id.parse::<u64>().ok())
         .expect("the verdict names the violation's event");
+    // "90.000000s (event ...": simulated seconds with six decimals, so microseconds.
+    let time_us: u64 = verdict
+        .split('s')
+        .next()
+        .map(|t| t.replace('.', ""))
+        .and_then(|t| t.parse().ok())
+        .expect("the verdict names the violation's time");
     let html = std::fs::read_to_string(&page).expect("the page was written");
     assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..40]);
     assert!(
@@ -139,7 +149,7 @@ fn replay_html_writes_one_self_contained_page_with_the_violation_event_and_an_un
     assert!(html.contains("intermediate-state seed 0"));
     assert!(
         html.contains(&format!(
-            "\"oracle\":\"converges\",\"time_us\":90010000,\"event_id\":{event},"
+            "\"oracle\":\"converges\",\"time_us\":{time_us},\"event_id\":{event},"
         )),
         "the page marks the violation at its event"
     );

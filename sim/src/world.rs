@@ -64,14 +64,14 @@ impl Default for WorldConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TimeMode {
     /// turmoil's fixed tick ([`WorldConfig::tick`]): every step moves time by one tick and
-    /// polls every host; messages are delivered on tick boundaries. The default until the
-    /// oracles' budgets are recalibrated for exact message times (docs/sim-bench.md).
-    #[default]
+    /// polls every host; messages are delivered on tick boundaries. The mechanism before event
+    /// time, kept to compare against (`kubesim --time tick`, `benches/sim.rs`).
     Tick,
-    /// From event to event (the patched turmoil's `Sim::next_event`/`Sim::step_to`): each step
-    /// jumps to the earliest host timer, message delivery or harness event (fault, garbage
-    /// collection, convergence probe), and polls only the hosts with something to do then.
-    /// Messages are delivered at their exact times (whole milliseconds).
+    /// From event to event (the patched turmoil's `Sim::next_event`/`Sim::step_to`), the
+    /// default: each step jumps to the earliest host timer, message delivery or harness event
+    /// (fault, garbage collection, convergence probe), and polls only the hosts with something
+    /// to do then. Messages are delivered at their exact times (whole milliseconds).
+    #[default]
     Event,
 }
 

@@ -11,13 +11,22 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 ///
 /// What is counted, and why it blames only real loops:
 ///
-/// - **Requests**: `request` lines are recorded by the serving API server replica, which does not
-///   know the client's host; it numbers connections (`c<N>`). An HTTP/1.1 connection belongs to
-///   one client and carries one request at a time, so requests of one verb on one target on one
-///   connection within `window_us` all come from one client: more than `requests_max` of them is
-///   that client's hot loop. A client spreading a loop over several connections is counted per
-///   connection, so the oracle may miss it, never blame it wrongly. Connection numbers restart
-///   when a replica restarts, so its counts restart with it.
+/// - **Requests that learn nothing**: `response` lines are recorded by the serving API server
+///   replica, which does not know the client's host; it numbers connections (`c<N>`). An HTTP/1.1
+///   connection belongs to one client and carries one request at a time, so responses of one verb
+///   on one target on one connection all answer one client. A response is *fruitless* when it
+///   fails (status 400 or more), or when it is a `get`, `update` or `patch` answered with the same
+///   status and `resourceVersion` as that client's previous one of that verb on that target (the
+///   object did not change, the write changed nothing). More than `requests_max` fruitless
+///   responses within `window_us` is that client's hot loop: it keeps asking and learns nothing.
+///   Bursts of real work are not counted, however fast: creates succeed with new
+///   resourceVersions, and lists are left out (the history does not record their selectors, so
+///   two lists of one collection may be different questions). A client spreading a loop over
+///   several connections is counted per connection, so the oracle may miss it, never blame it
+///   wrongly. Connection numbers restart when a replica restarts, so its counts restart with it.
+///   Counting fruitless answers, not requests, keeps the budget independent of how fast the
+///   network answers: under exact message times (event time) a healthy controller's startup makes
+///   200 requests of one verb a second, as a real one would on a fast network.
 /// - **Retries**: a `reconcile-begin` of a key whose previous reconcile on that host did not
 ///   succeed (`error`, `requeue`, `requeue-after`, `cancelled`) is a retry. More than
 ///   `retries_max` retries of one key within `window_us` is a requeue without backoff (client-go's
@@ -27,14 +36,14 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 pub struct HotLoop {
     /// The sliding window, microseconds of simulated time.
     pub window_us: u64,
-    /// Most requests of one verb on one target on one connection within the window.
+    /// Most fruitless responses of one verb on one target on one connection within the window.
     pub requests_max: usize,
     /// Most retries of one key on one host within the window.
     pub retries_max: usize,
 }
 
 impl Default for HotLoop {
-    /// One second; 50 requests (a healthy client makes a handful); 20 retries.
+    /// One second; 50 fruitless responses (a healthy client gets a handful); 20 retries.
     fn default() -> Self {
         Self {
             window_us: 1_000_000,
@@ -87,31 +96,39 @@ pub fn no_hot_loop(history: &[HistoryEvent], budget: HotLoop) -> Vec<Violation> 
     let window_ms = budget.window_us / 1_000;
     let mut requests: Windows<(String, u64, String, String)> =
         Windows::new(budget.window_us, budget.requests_max);
+    let mut last_answer: BTreeMap<(String, u64, String, String), (u16, Option<u64>)> =
+        BTreeMap::new();
     let mut retries: Windows<(String, String)> = Windows::new(budget.window_us, budget.retries_max);
     let mut failed: BTreeSet<(&str, &str)> = BTreeSet::new();
     let mut out = Vec::new();
     for e in history {
         let host = e.host.as_str();
         match &e.kind {
-            EventKind::Request {
+            EventKind::Response {
                 conn,
                 verb,
                 target,
-                subresource,
+                code,
+                rv,
                 ..
-            } => {
-                let what = match subresource {
-                    Some(s) => format!("{target}/{s}"),
-                    None => target.clone(),
-                };
-                let group = (e.host.clone(), *conn, verb.clone(), what);
+            } if verb != "list" => {
+                let group = (e.host.clone(), *conn, verb.clone(), target.clone());
+                let answer = (*code, *rv);
+                let repeated = matches!(verb.as_str(), "get" | "update" | "patch")
+                    && last_answer.get(&group) == Some(&answer);
+                let fruitless = *code >= 400 || repeated;
+                last_answer.insert(group.clone(), answer);
+                if !fruitless {
+                    continue;
+                }
                 if let Some(n) = requests.hit(&group, e.time_us) {
                     out.push(violation(
                         names::NO_HOT_LOOP,
                         e,
                         format!(
-                            "c{conn} on {host} sent {n} {verb} {} within {window_ms}ms (max {})",
-                            group.3, budget.requests_max
+                            "c{conn} on {host} got {n} fruitless answers to {verb} {target} \
+                             within {window_ms}ms (max {}): failures, or the same answer again",
+                            budget.requests_max
                         ),
                     ));
                 }
@@ -139,6 +156,7 @@ pub fn no_hot_loop(history: &[HistoryEvent], budget: HotLoop) -> Vec<Violation> 
             }
             EventKind::Crash { target } => {
                 requests.forget(|(h, ..)| h != target);
+                last_answer.retain(|(h, ..), _| h != target);
                 retries.forget(|(h, _)| h != target);
                 failed.retain(|(h, _)| h != target);
             }
@@ -154,44 +172,67 @@ mod tests {
     use crate::oracle::testutil::*;
 
     #[test]
-    fn no_hot_loop_catches_a_connection_hammering_one_target() {
+    fn no_hot_loop_catches_a_connection_asking_the_same_question_for_the_same_answer() {
         // Events are 1 ms apart; the window is 10 ms.
-        let hot: Vec<_> = (0..6)
-            .map(|_| request(1, "get", "pods/default/a"))
+        let polling: Vec<_> = (0..6)
+            .map(|_| response(1, "get", "pods/default/a", 200, Some(7)))
             .collect();
-        let v = no_hot_loop(&history(hot), TIGHT);
+        let v = no_hot_loop(&history(polling), TIGHT);
         assert_eq!(oracles(&v), vec!["no-hot-loop"], "reported once");
-        assert_eq!(v[0].event_id, Some(3));
-        assert!(v[0]
-            .message
-            .contains("c1 on apiserver-0 sent 4 get pods/default/a within 10ms"));
-        // The same requests spread over connections, verbs and targets are fine.
+        // The first answer is news; the next four repeat it, the fourth repeat exceeds 3.
+        assert_eq!(v[0].event_id, Some(4));
+        assert!(v[0].message.contains(
+            "c1 on apiserver-0 got 4 fruitless answers to get pods/default/a within 10ms (max 3)"
+        ));
+        // The same answers spread over connections, verbs and targets are fine.
         let spread = history(vec![
-            request(1, "get", "pods/default/a"),
-            request(2, "get", "pods/default/a"),
-            request(1, "list", "pods/default"),
-            request(1, "get", "pods/default/b"),
-            request(3, "get", "pods/default/a"),
-            request(1, "get", "pods/default/a"),
-            request(1, "get", "pods/default/a"),
+            response(1, "get", "pods/default/a", 200, Some(7)),
+            response(2, "get", "pods/default/a", 200, Some(7)),
+            response(1, "update", "pods/default/a", 200, Some(7)),
+            response(1, "get", "pods/default/b", 200, Some(7)),
+            response(3, "get", "pods/default/a", 200, Some(7)),
+            response(1, "get", "pods/default/a", 200, Some(7)),
+            response(1, "get", "pods/default/a", 200, Some(7)),
         ]);
         assert_eq!(no_hot_loop(&spread, TIGHT), vec![]);
     }
 
     #[test]
+    fn no_hot_loop_counts_failures_but_not_a_burst_of_real_work() {
+        let failing: Vec<_> = (0..4)
+            .map(|_| response(1, "create", "pods/default", 422, None))
+            .collect();
+        let v = no_hot_loop(&history(failing), TIGHT);
+        assert_eq!(oracles(&v), vec!["no-hot-loop"]);
+        assert!(v[0]
+            .message
+            .contains("got 4 fruitless answers to create pods/default"));
+        // Creates that succeed, reads of a changing object and lists (whose selectors the
+        // history does not record) are work, however fast.
+        let mut burst = Vec::new();
+        for rv in 1..20 {
+            burst.push(response(1, "create", "pods/default", 201, Some(rv)));
+            burst.push(response(1, "get", "pods/default/a", 200, Some(rv)));
+            burst.push(response(1, "list", "pods/default", 200, Some(7)));
+        }
+        assert_eq!(no_hot_loop(&history(burst), TIGHT), vec![]);
+    }
+
+    #[test]
     fn no_hot_loop_lets_a_window_slide_and_a_restart_renumber() {
-        let mut h = vec![request(1, "get", "x/y"); 3];
+        let same = || response(1, "get", "x/y", 200, Some(1));
+        let mut h = vec![same(); 4];
         h.extend(vec![("sim", EventKind::Compact { rev: 1 }); 8]);
-        h.extend(vec![request(1, "get", "x/y"); 3]);
+        h.extend(vec![same(); 3]);
         assert_eq!(no_hot_loop(&history(h), TIGHT), vec![], "11 ms apart");
-        let mut h = vec![request(1, "get", "x/y"); 3];
+        let mut h = vec![same(); 4];
         h.push((
             "sim",
             EventKind::Crash {
                 target: "apiserver-0".into(),
             },
         ));
-        h.extend(vec![request(1, "get", "x/y"); 3]);
+        h.extend(vec![same(); 4]);
         assert_eq!(no_hot_loop(&history(h), TIGHT), vec![], "a new c1");
     }
 

@@ -208,7 +208,7 @@ impl<'a> Peers<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oracle::testutil::history;
+    use crate::oracle::testutil::{history, request, response};
     use kubesim_model::WatchEventType;
 
     pub(crate) fn conn_open(
@@ -218,29 +218,6 @@ mod tests {
     ) -> (&'static str, EventKind) {
         let peer = peer.into();
         (replica, EventKind::ConnOpen { conn, peer })
-    }
-
-    fn request(conn: u64, verb: &str, target: &str) -> (&'static str, EventKind) {
-        let kind = EventKind::Request {
-            conn,
-            verb: verb.into(),
-            target: target.into(),
-            subresource: None,
-            rv: None,
-        };
-        ("apiserver-0", kind)
-    }
-
-    fn response(conn: u64, verb: &str, target: &str) -> (&'static str, EventKind) {
-        let kind = EventKind::Response {
-            conn,
-            verb: verb.into(),
-            target: target.into(),
-            code: 200,
-            rv: None,
-            reason: None,
-        };
-        ("apiserver-0", kind)
     }
 
     fn commit(key: &str) -> (&'static str, EventKind) {
@@ -260,9 +237,9 @@ mod tests {
             request(1, "update", "cm/default/a"),
             request(2, "update", "cm/default/a"),
             commit("cm/default/a"),
-            response(2, "update", "cm/default/a"),
+            response(2, "update", "cm/default/a", 200, None),
             commit("cm/default/a"),
-            response(1, "update", "cm/default/a"),
+            response(1, "update", "cm/default/a", 200, None),
             // The garbage collector's commit: no response follows it.
             ("kube-controller-manager", commit("cm/default/a").1),
             ("sim", EventKind::Compact { rev: 1 }),
@@ -331,7 +308,7 @@ mod tests {
             request(1, "watch", "pods"),
             delay(),
             request(2, "get", "pods/default/a"),
-            response(2, "get", "pods/default/a"),
+            response(2, "get", "pods/default/a", 200, None),
             open(0),
             // Two watch requests waiting: the open is nobody's.
             request(1, "watch", "pods"),

@@ -97,6 +97,24 @@ pub(crate) fn request(conn: u64, verb: &str, target: &str) -> (&'static str, Eve
     ("apiserver-0", kind)
 }
 
+pub(crate) fn response(
+    conn: u64,
+    verb: &str,
+    target: &str,
+    code: u16,
+    rv: Option<u64>,
+) -> (&'static str, EventKind) {
+    let kind = EventKind::Response {
+        conn,
+        verb: verb.into(),
+        target: target.into(),
+        code,
+        rv,
+        reason: None,
+    };
+    ("apiserver-0", kind)
+}
+
 pub(crate) const TIGHT: super::HotLoop = super::HotLoop {
     window_us: 10_000,
     requests_max: 3,
