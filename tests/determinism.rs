@@ -12,12 +12,7 @@ use std::collections::BTreeSet;
 const SMOKE_SEEDS: u64 = 50;
 /// Seeds of every other scenario checked in one process (each run twice).
 const SEEDS: u64 = 20;
-/// Seeds of the two buggy hot-loop pitfalls (each run twice): a seed of theirs is 90 s of a
-/// request loop at the network's round trip (about 75,000 events, 25 times a healthy seed), and
-/// their code paths are their fixed twins', which run [`SEEDS`].
-const HOT_LOOP_SEEDS: u64 = 4;
-/// The scenarios that get [`HOT_LOOP_SEEDS`].
-const HOT_LOOPS: [&str; 2] = ["hot-loop", "kr-hot-loop"];
+
 /// Seeds of every scenario checked across processes (each run twice).
 const PROCESS_SEEDS: u64 = 3;
 
@@ -52,8 +47,7 @@ fn api_smoke_repeats_its_history_exactly_for_each_seed() {
 
 #[test]
 fn every_other_builtin_scenario_repeats_its_history_exactly_for_each_seed() {
-    check_in_process(|n| n != "api-smoke" && !HOT_LOOPS.contains(&n), SEEDS);
-    check_in_process(|n| HOT_LOOPS.contains(&n), HOT_LOOP_SEEDS);
+    check_in_process(|n| n != "api-smoke", SEEDS);
 }
 
 #[test]
@@ -103,12 +97,7 @@ fn hash_from_process(scenario: &str, seed: u64) -> String {
 #[test]
 fn every_builtin_scenario_repeats_its_history_exactly_across_processes() {
     for sc in scenario::builtins() {
-        let seeds = if HOT_LOOPS.contains(&sc.name) {
-            1
-        } else {
-            PROCESS_SEEDS
-        };
-        for seed in 0..seeds {
+        for seed in 0..PROCESS_SEEDS {
             let in_process = run::run(&sc, seed, false).hash;
             let (a, b) = (
                 hash_from_process(sc.name, seed),

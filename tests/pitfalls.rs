@@ -89,3 +89,33 @@ fn pitfalls_come_in_buggy_and_fixed_pairs_with_a_named_oracle() {
         }
     }
 }
+
+#[test]
+fn a_hot_loop_run_stops_at_its_first_violation_and_replays_to_the_same_cut() {
+    for name in ["hot-loop", "kr-hot-loop"] {
+        let sc = scenario::find(name).expect("built in");
+        let r = kubesim::run::run(&sc, 0, true);
+        // The verdict is the one violation the run stopped at, recorded in the run's last step.
+        assert_eq!(r.violations.len(), 1, "{name}: {:?}", r.violations);
+        let v = &r.violations[0];
+        assert_eq!(v.oracle, "no-hot-loop", "{name}");
+        assert!(v.message.ends_with("(the run stops at its first hot loop)"));
+        let last = r.events.last().expect("a history").id;
+        let cut = v.event_id.expect("the violation names its event");
+        assert!(
+            cut <= last
+                && r.events[cut as usize..]
+                    .iter()
+                    .all(|e| e.time_us == v.time_us)
+        );
+        assert!(r.sim_time_us < 90_000_000, "{name} stopped before its end");
+        // Stopping is part of the seed's behaviour: a hash-only run stops at the same event.
+        let again = kubesim::run::run(&sc, 0, false);
+        assert_eq!((again.hash, again.event_count), (r.hash, r.event_count));
+        // The fixed twin, which never loops, runs to its end.
+        let fixed = scenario::find(&format!("{name}-fixed")).expect("its twin");
+        let f = kubesim::run::run(&fixed, 0, true);
+        assert!(f.held(), "{:?}", f.violations);
+        assert_eq!(f.sim_time_us, 90_000_000);
+    }
+}

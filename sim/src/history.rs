@@ -5,6 +5,7 @@
 //! assigns ids, stamps simulated time, and keeps the running hash so that long sweeps can compare
 //! runs without keeping every line ([`Recorder::with_retention`]).
 
+use crate::oracle::Violation;
 use kubesim_model::{EventKind, HistoryEvent, HistoryHasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -24,7 +25,15 @@ struct Inner {
     keep: bool,
     /// Time used outside a host step (the harness between steps).
     harness_time: Duration,
+    /// Judges each event as it is recorded ([`Recorder::set_tripwire`]).
+    tripwire: Option<Tripwire>,
+    /// The tripwire's first violation: the run stops after the step that recorded it.
+    tripped: Option<Violation>,
 }
+
+/// An online oracle: sees every event as it is recorded, in order, and answers a violation when
+/// the run can stop there (what follows could only repeat it).
+pub type Tripwire = Box<dyn FnMut(&HistoryEvent) -> Option<Violation> + Send>;
 
 impl Recorder {
     /// A recorder that keeps every event.
@@ -65,10 +74,27 @@ impl Recorder {
         // a host woken mid-tick reads a later time, so times between hosts of one tick may
         // interleave. The order of lines is the order things happened.
         inner.hasher.push(&event);
+        let state = &mut *inner;
+        if state.tripped.is_none() {
+            if let Some(tripwire) = state.tripwire.as_mut() {
+                state.tripped = tripwire(&event);
+            }
+        }
         if inner.keep {
             inner.events.push(event);
         }
         id
+    }
+
+    /// Judges every event recorded from now on with `tripwire`; its first violation is kept
+    /// ([`Recorder::tripped`]) and ends the run after the step that recorded it.
+    pub fn set_tripwire(&self, tripwire: Tripwire) {
+        self.lock().tripwire = Some(tripwire);
+    }
+
+    /// The tripwire's first violation, if it fired.
+    pub fn tripped(&self) -> Option<Violation> {
+        self.lock().tripped.clone()
     }
 
     /// Records a client-side observation.

@@ -158,7 +158,14 @@ fn run_here(
             message: e.to_string(),
         });
     }
-    if keep_history {
+    if let (true, Some(mut tripped)) = (keep_history, recorder.tripped()) {
+        // Stopped at its first hot loop (`World::stop_at_first_hot_loop`): the other oracles
+        // would judge a run cut short, so that violation is the verdict.
+        tripped
+            .message
+            .push_str(" (the run stops at its first hot loop)");
+        violations.push(tripped);
+    } else if keep_history {
         // The scenario's own oracles, then the library's (quiescence, leaked streams, write
         // fights), which apply to every scenario; a panicking oracle is a checker error, not a
         // crashed sweep.

@@ -747,6 +747,17 @@ impl World {
         self.stop_after = Some(id);
     }
 
+    /// Ends the run at its first hot loop ([`crate::oracle::no_hot_loop`] under `budget`, judged
+    /// as events are recorded): after the step that recorded the violation. A hot loop does not
+    /// end by itself, so the rest of the run could only repeat it; the run's verdict is that
+    /// violation alone (the other oracles would judge a run cut short). For scenarios whose bug
+    /// is a loop: a buggy seed then costs seconds of simulated time instead of the whole run.
+    pub fn stop_at_first_hot_loop(&mut self, budget: crate::oracle::HotLoop) {
+        let mut watch = crate::oracle::HotLoopWatch::new(budget);
+        self.recorder
+            .set_tripwire(Box::new(move |e| watch.observe(e)));
+    }
+
     /// Steps the simulation until every client host has finished, applying scheduled faults
     /// between steps. A host error, or running past the configured duration, is a
     /// [`RunError::Host`] with turmoil's message.
@@ -801,6 +812,7 @@ impl World {
                 Ok(false) if self.stop_after.is_some_and(|id| self.recorder.len() > id) => {
                     return Ok(())
                 }
+                Ok(false) if self.recorder.tripped().is_some() => return Ok(()),
                 Ok(false) => {}
                 Err(e) => return Err(RunError::Host(e.to_string())),
             }

@@ -91,17 +91,42 @@ impl<K: Ord + Clone> Windows<K> {
     }
 }
 
+/// One client's exchanges of one kind: replica host, connection, verb, target.
+type Exchange = (String, u64, String, String);
+
 /// No request hot loop and no retry hot loop, as [`HotLoop`] defines them.
 pub fn no_hot_loop(history: &[HistoryEvent], budget: HotLoop) -> Vec<Violation> {
-    let window_ms = budget.window_us / 1_000;
-    let mut requests: Windows<(String, u64, String, String)> =
-        Windows::new(budget.window_us, budget.requests_max);
-    let mut last_answer: BTreeMap<(String, u64, String, String), (u16, Option<u64>)> =
-        BTreeMap::new();
-    let mut retries: Windows<(String, String)> = Windows::new(budget.window_us, budget.retries_max);
-    let mut failed: BTreeSet<(&str, &str)> = BTreeSet::new();
-    let mut out = Vec::new();
-    for e in history {
+    let mut watch = HotLoopWatch::new(budget);
+    history.iter().filter_map(|e| watch.observe(e)).collect()
+}
+
+/// [`no_hot_loop`] one event at a time, as events are recorded: what lets a run stop at its
+/// first hot loop ([`crate::world::World::stop_at_first_hot_loop`]).
+pub struct HotLoopWatch {
+    budget: HotLoop,
+    requests: Windows<Exchange>,
+    last_answer: BTreeMap<Exchange, (u16, Option<u64>)>,
+    retries: Windows<(String, String)>,
+    failed: BTreeSet<(String, String)>,
+}
+
+impl HotLoopWatch {
+    /// A watch with nothing seen yet.
+    pub fn new(budget: HotLoop) -> Self {
+        Self {
+            budget,
+            requests: Windows::new(budget.window_us, budget.requests_max),
+            last_answer: BTreeMap::new(),
+            retries: Windows::new(budget.window_us, budget.retries_max),
+            failed: BTreeSet::new(),
+        }
+    }
+
+    /// Takes the next event of the history; a violation when it exceeds a budget (each
+    /// connection's exchange and each key is reported once).
+    pub fn observe(&mut self, e: &HistoryEvent) -> Option<Violation> {
+        let budget = self.budget;
+        let window_ms = budget.window_us / 1_000;
         let host = e.host.as_str();
         match &e.kind {
             EventKind::Response {
@@ -115,55 +140,58 @@ pub fn no_hot_loop(history: &[HistoryEvent], budget: HotLoop) -> Vec<Violation> 
                 let group = (e.host.clone(), *conn, verb.clone(), target.clone());
                 let answer = (*code, *rv);
                 let repeated = matches!(verb.as_str(), "get" | "update" | "patch")
-                    && last_answer.get(&group) == Some(&answer);
+                    && self.last_answer.get(&group) == Some(&answer);
                 let fruitless = *code >= 400 || repeated;
-                last_answer.insert(group.clone(), answer);
+                self.last_answer.insert(group.clone(), answer);
                 if !fruitless {
-                    continue;
+                    return None;
                 }
-                if let Some(n) = requests.hit(&group, e.time_us) {
-                    out.push(violation(
-                        names::NO_HOT_LOOP,
-                        e,
-                        format!(
-                            "c{conn} on {host} got {n} fruitless answers to {verb} {target} \
-                             within {window_ms}ms (max {}): failures, or the same answer again",
-                            budget.requests_max
-                        ),
-                    ));
-                }
+                let n = self.requests.hit(&group, e.time_us)?;
+                Some(violation(
+                    names::NO_HOT_LOOP,
+                    e,
+                    format!(
+                        "c{conn} on {host} got {n} fruitless answers to {verb} {target} \
+                         within {window_ms}ms (max {}): failures, or the same answer again",
+                        budget.requests_max
+                    ),
+                ))
             }
-            EventKind::ReconcileBegin { key, .. } if failed.contains(&(host, key.as_str())) => {
+            EventKind::ReconcileBegin { key, .. } => {
                 let group = (e.host.clone(), key.clone());
-                if let Some(n) = retries.hit(&group, e.time_us) {
-                    out.push(violation(
-                        names::NO_HOT_LOOP,
-                        e,
-                        format!(
-                            "{host} retried {key} {n} times within {window_ms}ms (max {})",
-                            budget.retries_max
-                        ),
-                    ));
+                if !self.failed.contains(&group) {
+                    return None;
                 }
+                let n = self.retries.hit(&group, e.time_us)?;
+                Some(violation(
+                    names::NO_HOT_LOOP,
+                    e,
+                    format!(
+                        "{host} retried {key} {n} times within {window_ms}ms (max {})",
+                        budget.retries_max
+                    ),
+                ))
             }
             EventKind::ReconcileEnd { key, outcome, .. } => {
+                let group = (e.host.clone(), key.clone());
                 let succeeded = outcome == "ok" || outcome.starts_with("terminal");
                 if succeeded {
-                    failed.remove(&(host, key.as_str()));
+                    self.failed.remove(&group);
                 } else {
-                    failed.insert((host, key.as_str()));
+                    self.failed.insert(group);
                 }
+                None
             }
             EventKind::Crash { target } => {
-                requests.forget(|(h, ..)| h != target);
-                last_answer.retain(|(h, ..), _| h != target);
-                retries.forget(|(h, _)| h != target);
-                failed.retain(|(h, _)| h != target);
+                self.requests.forget(|(h, ..)| h != target);
+                self.last_answer.retain(|(h, ..), _| h != target);
+                self.retries.forget(|(h, _)| h != target);
+                self.failed.retain(|(h, _)| h != target);
+                None
             }
-            _ => {}
+            _ => None,
         }
     }
-    out
 }
 
 #[cfg(test)]

@@ -90,7 +90,7 @@ pub use quiescence::{quiescence, Quiescence};
 
 pub use cancel_reason::honest_cancel_reason;
 pub use deadline::{deadline_respected, no_work_after_deadline};
-pub use hot_loop::{no_hot_loop, HotLoop};
+pub use hot_loop::{no_hot_loop, HotLoop, HotLoopWatch};
 pub use library::{library, Library};
 pub use lost_update::no_lost_update;
 pub use reconcile::{bounded_concurrency, no_concurrent_reconcile};
