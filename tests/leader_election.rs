@@ -305,7 +305,7 @@ fn a_renew_deadline_not_shorter_than_the_lease_duration_is_rejected_with_a_clear
 fn the_history_of_a_failover_is_pinned() {
     let (w, _) = failover(7, Duration::from_secs(10));
     let lines: Vec<HistoryEvent> = w
-        .recorder
+        .recorder()
         .events()
         .into_iter()
         .filter(|e| {

@@ -200,7 +200,7 @@ fn run_controller_here(
     );
     common::run(&mut w);
     let lines = w
-        .recorder
+        .recorder()
         .events()
         .iter()
         .filter(|e| e.host == "controller")

@@ -38,7 +38,7 @@
 //! The modules:
 //!
 //! - [`api`]: the API server core, a pure state machine with Kubernetes REST semantics.
-//! - [`check`]: `kubesim::check(scenario).seeds(0..500).run()` for a user's own tests.
+//! - [`mod@check`]: `kubesim::check(scenario).seeds(0..500).run()` for a user's own tests.
 //! - [`apiserver`]: shared storage and API server replicas as turmoil hosts.
 //! - [`http`]: the HTTP front of a replica (REST paths, status errors, watch streams).
 //! - [`transport`]: a real `kube::Client` over turmoil's simulated TCP.

@@ -101,7 +101,7 @@ fn config(rng: &mut ChaCha8Rng) -> WorldConfig {
 
 fn setup(world: &mut World, uid_precondition: bool) {
     world
-        .cluster
+        .cluster()
         .state()
         .register(ResourceType::of_custom::<ReplicaGroup>(true));
     let target = Target::Any {
@@ -259,7 +259,7 @@ async fn job(client: kube::Client, rec: &Recorder, name: &str, seed: u64) {
 
 fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
     let log = world
-        .cluster
+        .cluster()
         .state()
         .log_since(0)
         .expect("invariant: this world never compacts storage");
