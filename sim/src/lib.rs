@@ -55,7 +55,8 @@
 //!   applier, fault plans installed in a world, clock skew ([`faults::clockskew`]) and BUGGIFY
 //!   points for code under test ([`faults::buggify`], `kubesim::buggify!()`).
 //! - [`scenario`]: built-in scenarios and the scenario type.
-//! - [`kit`]: the scenario kit (hosts, typed storage, `converges`, shutdown, workload), the same the built-ins use; [`prelude`] brings what a scenario needs.
+//! - [`kit`]: the scenario kit (hosts, typed storage, `converges`, shutdown, workload), the same
+//!   the built-ins use; [`prelude`] brings what a scenario needs.
 //! - [`observe`]: the controller runtime's events into the history.
 //! - [`oracle`]: properties checked over a finished history.
 //! - [`picture`]: a history as one self-contained HTML page (lanes per host, filters, details).
