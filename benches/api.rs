@@ -265,8 +265,8 @@ fn http_world(s: &Setting, call: Call) -> World {
         ..WorldConfig::default()
     };
     let mut w = World::new(1, config, Recorder::new());
-    let recorder = w.recorder.clone();
-    w.sim.client("client", async move {
+    let recorder = w.recorder().clone();
+    w.client("client", async move {
         let client = transport::client("client", Target::Replica(0), recorder);
         let api: Api<ConfigMap> = Api::namespaced(client, "default");
         let mut cm = ConfigMap::default();
@@ -299,12 +299,12 @@ fn bench_http(c: &mut Criterion) {
             // One untimed run: how many ticks (turmoil steps) a request costs.
             let mut w = http_world(s, call);
             w.run().expect("the run finishes");
-            let ticks = w.sim.elapsed().as_nanos() / s.tick.as_nanos();
+            let ticks = w.elapsed().as_nanos() / s.tick.as_nanos();
             println!(
                 "http/{call_name}/{}: {:.1} ticks per request, {} history events",
                 s.label,
                 ticks as f64 / REQUESTS as f64,
-                w.recorder.events().len(),
+                w.recorder().events().len(),
             );
             g.bench_function(format!("{call_name}/{}", s.label), |b| {
                 b.iter_custom(|iters| {

@@ -123,7 +123,7 @@ fn storm(keys: u64, updates: u64) -> Counts {
     let stop = Context::background();
 
     let (obs_counts, seen, ctl_stop) = (counts.clone(), seen_rv.clone(), stop.clone());
-    world.sim.client("controller", async move {
+    world.client("controller", async move {
         let client = transport::client("controller", Target::Replica(0), recorder.clone());
         let observer: SharedObserver = Arc::new(Counting {
             counts: obs_counts,
@@ -148,8 +148,8 @@ fn storm(keys: u64, updates: u64) -> Counts {
         Ok(())
     });
 
-    let (cl, w_counts) = (world.cluster.clone(), counts.clone());
-    world.sim.client("writer", async move {
+    let (cl, w_counts) = (world.cluster().clone(), counts.clone());
+    world.client("writer", async move {
         let now = || kubesim::clock::rfc3339(kubesim::clock::sim_now());
         cl.write("writer", |st| {
             for i in 0..keys {

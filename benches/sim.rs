@@ -51,13 +51,13 @@ fn idle_here() -> Duration {
     };
     let mut world = World::new(1, config, Recorder::with_retention(false));
     for i in 0..IDLE_CLIENTS {
-        world.sim.client(format!("idle-{i}").as_str(), async {
+        world.client(&format!("idle-{i}"), async {
             tokio::time::sleep(IDLE_FOR).await;
             Ok(())
         });
     }
     world.run().expect("an idle world finishes");
-    world.sim.elapsed()
+    world.elapsed()
 }
 
 /// Simulated seconds per wall second and seeds per wall second of `seeds` seeds of `sc`, with

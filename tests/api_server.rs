@@ -143,7 +143,7 @@ fn a_client_on_a_lagging_replica_sees_older_data() {
 #[test]
 fn a_watch_from_a_revision_older_than_the_watch_cache_window_gets_410_expired() {
     let mut w = common::world(6, &[0]);
-    let cluster = w.cluster.clone();
+    let cluster = w.cluster().clone();
     common::client(&mut w, "client", Target::Replica(0), move |c| async move {
         let api: Api<ConfigMap> = Api::namespaced(c, "default");
         // The replica's watch cache keeps the last 100 events; storage compacts too.
@@ -178,7 +178,7 @@ fn a_watch_from_a_revision_older_than_the_watch_cache_window_gets_410_expired() 
 fn the_kube_runtime_watcher_relists_after_410_and_ends_with_storage_contents() {
     use kube_runtime::watcher::{self, Event};
     let mut w = common::world(7, &[0]);
-    let cluster = w.cluster.clone();
+    let cluster = w.cluster().clone();
     common::client(&mut w, "watcher", Target::Replica(0), move |c| async move {
         let api: Api<ConfigMap> = Api::namespaced(c.clone(), "watched");
         let writer: Api<ConfigMap> = Api::namespaced(c, "watched");

@@ -47,7 +47,7 @@ async fn send(
 #[test]
 fn malformed_requests_get_kubernetes_status_errors() {
     let mut w = common::world(11, &[0]);
-    w.sim.client("client", async {
+    w.client("client", async {
         let cms = "/api/v1/namespaces/default/configmaps";
         let (limit, watch, named) = (
             format!("{cms}?limit=many"),
@@ -142,7 +142,7 @@ fn malformed_requests_get_kubernetes_status_errors() {
 #[test]
 fn random_bytes_and_random_requests_never_stop_the_server_from_answering() {
     let mut w = common::world(12, &[0]);
-    w.sim.client("fuzzer", async {
+    w.client("fuzzer", async {
         let mut rng = ChaCha8Rng::seed_from_u64(12);
         // Raw garbage on fresh connections.
         for _ in 0..30 {

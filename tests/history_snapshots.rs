@@ -35,9 +35,9 @@ fn replicagroup_seed_3_history_is_pinned() {
 fn an_informer_relist_after_410_history_is_pinned() {
     use k8s_openapi::api::core::v1::ConfigMap;
     use kube::api::{Api, PostParams};
+    use kubesim::faults::FaultAction;
     use kubesim::observe::HostObserver;
     use kubesim::transport::Target;
-    use kubesim::world::FaultAction;
     use kubesim_controller::{CancelReason, Context, Informer, InformerConfig};
     use rand::SeedableRng;
     use std::time::Duration;
@@ -64,7 +64,7 @@ fn an_informer_relist_after_410_history_is_pinned() {
         api.create(&PostParams::default(), &cm("b")).await?;
         Ok(())
     });
-    let recorder = w.recorder.clone();
+    let recorder = w.recorder().clone();
     common::client(
         &mut w,
         "informer",
@@ -88,11 +88,11 @@ fn an_informer_relist_after_410_history_is_pinned() {
         },
     );
     common::run(&mut w);
-    let events = w.recorder.events();
+    let events = w.recorder().events();
     let text = history::to_text(&events);
     assert!(
         text.contains("relist after 410 Expired"),
         "the informer relisted:\n{text}"
     );
-    insta::assert_snapshot!(format!("hash {:016x}\n{text}", w.recorder.hash()));
+    insta::assert_snapshot!(format!("hash {:016x}\n{text}", w.recorder().hash()));
 }

@@ -2,10 +2,11 @@
 //! history, in one process (on threads that ran other seeds before) and in separate processes.
 
 use kubesim::determinism::SetupError;
+use kubesim::faults::FaultProfile;
 use kubesim::history::Recorder;
 use kubesim::scenario;
 use kubesim::sweep::Sweep;
-use kubesim::world::{FaultProfile, World, WorldConfig};
+use kubesim::world::{World, WorldConfig};
 
 /// Seeds swept twice each in CI (`KUBESIM_KR_SEEDS` for more; 1,000 measured in the README).
 fn seeds() -> u64 {

@@ -12,7 +12,7 @@ use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::Api;
 use kubesim::api::StoreConfig;
 use kubesim::apiserver::ClusterConfig;
-use kubesim::clockskew::ClockSkew;
+use kubesim::faults::clockskew::ClockSkew;
 use kubesim::history::{self, Recorder};
 use kubesim::oracle::single_writer::{self, Violation};
 use kubesim::scenario::split_brain::{add_replica, draw_skew};
@@ -60,17 +60,14 @@ fn replica_name(i: usize) -> String {
 }
 
 fn step_until(world: &mut World, t: Duration) {
-    while world.sim.elapsed() < t {
-        world.recorder.set_harness_time(world.sim.elapsed());
-        if let Err(e) = world.sim.step() {
-            let events = world.recorder.events();
-            let tail = &events[events.len().saturating_sub(30)..];
-            panic!(
-                "seed {}: run failed: {e}\n{}",
-                world.seed,
-                history::to_text(tail)
-            );
-        }
+    if let Err(e) = world.run_until(t) {
+        let events = world.recorder().events();
+        let tail = &events[events.len().saturating_sub(30)..];
+        panic!(
+            "seed {}: run failed: {e}\n{}",
+            world.seed(),
+            history::to_text(tail)
+        );
     }
 }
 
@@ -89,11 +86,11 @@ fn lease_events(events: &[HistoryEvent], verb: &str) -> Vec<(Duration, String)> 
 
 fn oracle(world: &World) -> Vec<Violation> {
     let log = world
-        .cluster
+        .cluster()
         .state()
         .log_since(0)
         .expect("invariant: nothing is compacted with compaction_window 0");
-    single_writer::check(&log, NAMESPACE, LEASE, &world.recorder.events())
+    single_writer::check(&log, NAMESPACE, LEASE, &world.recorder().events())
 }
 
 /// Three exact replicas; the leader is crashed at `crash_at`. Returns the world run to
@@ -104,18 +101,18 @@ fn failover(seed: u64, crash_at: Duration) -> (World, String) {
         add_replica(&mut w, i, ClockSkew::exact(), false);
     }
     step_until(&mut w, crash_at);
-    let leader = lease_events(&w.recorder.events(), "acquired")
+    let leader = lease_events(&w.recorder().events(), "acquired")
         .last()
         .map(|(_, h)| h.clone())
         .expect("a leader was elected before the crash");
-    w.recorder.set_harness_time(w.sim.elapsed());
-    w.recorder.record(
+    w.recorder().set_harness_time(w.elapsed());
+    w.recorder().record(
         "sim",
         EventKind::Crash {
             target: leader.clone(),
         },
     );
-    w.sim.crash(leader.as_str());
+    w.crash(leader.as_str());
     step_until(&mut w, crash_at + Duration::from_secs(40));
     (w, leader)
 }
@@ -135,7 +132,7 @@ fn a_new_leader_acquires_within_the_lease_duration_and_two_jittered_retries_afte
         kubesim::isolated(|| {
             let crash_at = Duration::from_secs(20);
             let (w, old) = failover(seed, crash_at);
-            let events = w.recorder.events();
+            let events = w.recorder().events();
             let (t, new) = lease_events(&events, "acquired")
                 .into_iter()
                 .find(|(t, h)| *t > crash_at && *h != old)
@@ -170,23 +167,23 @@ fn a_partitioned_leader_stops_leading_before_another_replica_acquires() {
             }
             let cut_at = Duration::from_secs(20);
             step_until(&mut w, cut_at);
-            let leader = lease_events(&w.recorder.events(), "acquired")
+            let leader = lease_events(&w.recorder().events(), "acquired")
                 .last()
                 .map(|(_, h)| h.clone())
                 .expect("a leader before the partition");
-            let apiservers = w.replicas.clone();
-            w.recorder.set_harness_time(w.sim.elapsed());
-            w.recorder.record(
+            let apiservers = w.replicas().to_vec();
+            w.recorder().set_harness_time(w.elapsed());
+            w.recorder().record(
                 "sim",
                 EventKind::Fault {
                     text: format!("partition {leader} from apiservers"),
                 },
             );
             for a in &apiservers {
-                w.sim.partition(leader.as_str(), a.as_str());
+                w.partition(leader.as_str(), a.as_str());
             }
             step_until(&mut w, cut_at + Duration::from_secs(40));
-            let events = w.recorder.events();
+            let events = w.recorder().events();
             let lost = lease_events(&events, "lost")
                 .into_iter()
                 .find(|(t, h)| *t > cut_at && *h == leader)
@@ -277,8 +274,8 @@ fn fencing_keeps_the_single_writer_oracle_clean_under_the_seeds_that_break_plain
 #[test]
 fn a_renew_deadline_not_shorter_than_the_lease_duration_is_rejected_with_a_clear_error() {
     let mut w = world(1);
-    let recorder = w.recorder.clone();
-    w.sim.client("replica-0", async move {
+    let recorder = w.recorder().clone();
+    w.client("replica-0", async move {
         let client = transport::client("replica-0", Target::Replica(0), recorder);
         let mut config = LeaderElectionConfig::new("replica-0");
         config.renew_deadline = Duration::from_secs(20);
@@ -308,7 +305,7 @@ fn a_renew_deadline_not_shorter_than_the_lease_duration_is_rejected_with_a_clear
 fn the_history_of_a_failover_is_pinned() {
     let (w, _) = failover(7, Duration::from_secs(10));
     let lines: Vec<HistoryEvent> = w
-        .recorder
+        .recorder()
         .events()
         .into_iter()
         .filter(|e| {

@@ -6,11 +6,12 @@ mod common;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, PostParams};
+use kubesim::faults::FaultProfile;
 use kubesim::plan::{secs, FaultPlan, Nth, Respond, Selector};
 use kubesim::run;
 use kubesim::scenario;
 use kubesim::transport::Target;
-use kubesim::world::{FaultProfile, World};
+use kubesim::world::World;
 use kubesim_model::{EventKind, HistoryEvent};
 use std::collections::BTreeMap;
 use std::process::{Command, Output};
@@ -84,7 +85,7 @@ fn a_targeted_409_on_the_nth_matching_update_hits_exactly_that_request() {
     );
     let mut w = two_writers(plan);
     common::run(&mut w);
-    let events = w.recorder.events();
+    let events = w.recorder().events();
     let writer: Vec<(usize, usize, String, u16)> = exchanges(&events, "writer")
         .into_iter()
         .filter(|(.., verb, _)| verb == "update")
@@ -122,8 +123,8 @@ fn a_host_crashes_right_after_its_nth_matching_write_and_restarts_later() {
     // A host (clients cannot crash) that creates `cm-0` and updates it every 100 ms, starting
     // over after a restart; the run ends after 5 s.
     let mut w = common::world(22, &[0]);
-    let recorder = w.recorder.clone();
-    w.sim.host("writer", move || {
+    let recorder = w.recorder().clone();
+    w.host("writer", move || {
         let recorder = recorder.clone();
         async move {
             let client = kubesim::transport::client("writer", Target::Replica(0), recorder);
@@ -138,7 +139,7 @@ fn a_host_crashes_right_after_its_nth_matching_write_and_restarts_later() {
             Ok(())
         }
     });
-    w.sim.client("end", async {
+    w.client("end", async {
         tokio::time::sleep(std::time::Duration::from_secs(5)).await;
         Ok(())
     });
@@ -148,7 +149,7 @@ fn a_host_crashes_right_after_its_nth_matching_write_and_restarts_later() {
         secs(1),
     ));
     common::run(&mut w);
-    let events = w.recorder.events();
+    let events = w.recorder().events();
     let crash = events
         .iter()
         .position(|e| matches!(&e.kind, EventKind::Crash { target } if target == "writer"))
@@ -256,7 +257,7 @@ fn a_plan_naming_a_host_the_scenario_lacks_is_refused() {
     let sc = scenario::find("replicagroup").expect("built-in");
     let plan = FaultPlan::new().at(
         secs(3),
-        kubesim::world::FaultAction::Crash("controller-7".into()),
+        kubesim::faults::FaultAction::Crash("controller-7".into()),
     );
     let e = run::run_with_plan(&sc, 0, true, FaultProfile::Swarm, &plan).expect_err("refused");
     assert_eq!(e.field(), "timed[0].host", "{e}");
@@ -389,7 +390,7 @@ fn a_reset_breaks_the_connection_and_a_delay_holds_the_answer() {
             ),
     );
     common::run(&mut w);
-    let events = w.recorder.events();
+    let events = w.recorder().events();
     let gets: Vec<(usize, Option<usize>)> = events
         .iter()
         .enumerate()

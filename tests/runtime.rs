@@ -30,11 +30,11 @@ fn the_informer_relists_after_410_and_ends_with_the_same_store_as_storage() {
     let mut w = common::world(21, &[0, 0]);
     w.schedule(
         Duration::from_secs(1),
-        kubesim::world::FaultAction::Crash("apiserver-0".into()),
+        kubesim::faults::FaultAction::Crash("apiserver-0".into()),
     );
     w.schedule(
         Duration::from_secs(3),
-        kubesim::world::FaultAction::Restart("apiserver-0".into()),
+        kubesim::faults::FaultAction::Restart("apiserver-0".into()),
     );
     common::client(&mut w, "writer", Target::Replica(1), |c| async move {
         tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -49,7 +49,7 @@ fn the_informer_relists_after_410_and_ends_with_the_same_store_as_storage() {
         watched.create(&PostParams::default(), &cm("b")).await?;
         Ok(())
     });
-    let (cluster, recorder) = (w.cluster.clone(), w.recorder.clone());
+    let (cluster, recorder) = (w.cluster().clone(), w.recorder().clone());
     common::client(
         &mut w,
         "informer",
@@ -99,7 +99,7 @@ fn an_api_call_under_a_deadline_fails_by_the_deadline_during_a_partition() {
     let mut w = common::world(22, &[0]);
     w.schedule(
         Duration::from_millis(500),
-        kubesim::world::FaultAction::Partition("caller".into(), "apiserver-0".into()),
+        kubesim::faults::FaultAction::Partition("caller".into(), "apiserver-0".into()),
     );
     common::client(&mut w, "caller", Target::Replica(0), |c| async move {
         let api: Api<ConfigMap> = Api::namespaced(c, "default");
@@ -139,7 +139,7 @@ fn run_controller_here(
     #[error("{0}")]
     struct Failed(String);
     let mut w = common::world(seed, &[0]);
-    let recorder = w.recorder.clone();
+    let recorder = w.recorder().clone();
     let leaks = Arc::new(Mutex::new(None));
     let leaks_out = leaks.clone();
     common::client(
@@ -200,7 +200,7 @@ fn run_controller_here(
     );
     common::run(&mut w);
     let lines = w
-        .recorder
+        .recorder()
         .events()
         .iter()
         .filter(|e| e.host == "controller")
@@ -290,9 +290,9 @@ fn losing_leadership_cancels_in_flight_reconciles_with_reason_leadership_lost() 
     // Cut the replica off from the API server once it leads: renewals fail for RenewDeadline.
     w.schedule(
         Duration::from_secs(5),
-        kubesim::world::FaultAction::Partition("leader".into(), "apiserver-0".into()),
+        kubesim::faults::FaultAction::Partition("leader".into(), "apiserver-0".into()),
     );
-    let recorder = w.recorder.clone();
+    let recorder = w.recorder().clone();
     common::client(&mut w, "leader", Target::Replica(0), move |c| async move {
         let observer = HostObserver::shared(recorder.clone(), "leader");
         let api: Api<ConfigMap> = Api::namespaced(c.clone(), "default");
@@ -369,7 +369,7 @@ fn losing_leadership_cancels_in_flight_reconciles_with_reason_leadership_lost() 
 fn the_store_handed_out_before_run_is_the_cache_the_controller_fills() {
     kubesim::isolated(|| {
         let mut w = common::world(5, &[0]);
-        let recorder = w.recorder.clone();
+        let recorder = w.recorder().clone();
         let seen = Arc::new(AtomicU32::new(0));
         let seen_out = seen.clone();
         common::client(

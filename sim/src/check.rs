@@ -14,12 +14,12 @@
 //! seeds that do not replay. A build without `--cfg tokio_unstable` is refused before any seed
 //! runs, with the fix in the message.
 
+use crate::faults::FaultProfile;
 use crate::history;
 use crate::plan::FaultPlan;
 use crate::run::{self, RunReport};
 use crate::scenario::{self, Scenario};
 use crate::shrink;
-use crate::world::FaultProfile;
 use std::ops::Range;
 
 /// Environment variable that pins a check to one seed (and prints its full history).

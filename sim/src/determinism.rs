@@ -14,7 +14,7 @@
 //!   adds one, so they are the seed's only on a thread that has not used them before. The guard
 //!   probes this (it creates a `RandomState` and requires that the draw went through the scope)
 //!   and refuses a reused thread; [`isolated`] runs a closure on a fresh thread, and every runner
-//!   of kubesim ([`crate::run`], [`crate::check`], [`crate::sweep`], the CLI) runs each seed on
+//!   of kubesim ([`crate::run`], [`crate::check()`], [`crate::sweep`], the CLI) runs each seed on
 //!   its own thread, as madsim does.
 //! - **ahash** (kube-runtime's reflector store): its two process-wide keys are pinned from a
 //!   constant stream at the first world of the process, and the per-map part comes from a

@@ -38,23 +38,25 @@
 //! The modules:
 //!
 //! - [`api`]: the API server core, a pure state machine with Kubernetes REST semantics.
-//! - [`check`]: `kubesim::check(scenario).seeds(0..500).run()` for a user's own tests.
-//! - [`buggify`]: BUGGIFY fault points for code under test (`kubesim::buggify!()`).
+//! - [`mod@check`]: `kubesim::check(scenario).seeds(0..500).run()` for a user's own tests.
 //! - [`apiserver`]: shared storage and API server replicas as turmoil hosts.
 //! - [`http`]: the HTTP front of a replica (REST paths, status errors, watch streams).
 //! - [`transport`]: a real `kube::Client` over turmoil's simulated TCP.
 //! - [`kube_runtime`]: a `kube_runtime::Controller`'s reconciles recorded in the history.
 //! - [`history`]: the run's history recorder, text and JSON Lines forms, first difference.
 //! - [`clock`]: the fixed epoch and simulated timestamps.
-//! - [`error`]: [`Error`], the crate's error type.
+//! - `error.rs`: [`Error`], the crate's error type, and [`Result`].
 //! - [`seed`]: seeds as text (decimal or `0x` hex).
 //! - [`determinism`]: what makes unmodified kube-runtime and users' crates follow the seed
 //!   (libc interposition, a fresh thread per world, pinned ahash/fastrand), and [`isolated`].
-//! - [`clockskew`]: per-replica clocks with offset, drift and process pauses (leader election).
-//! - [`world`]: one run's turmoil simulation, cluster and seeded RNG.
+//! - [`world`]: one run's world: turmoil's simulation behind it, the cluster, the seeded RNG, the
+//!   step loop ([`world::World::run`]) and its configuration.
+//! - [`faults`]: faults in one home: the profile, the actions, the drawer, the schedule and its
+//!   applier, fault plans installed in a world, clock skew ([`faults::clockskew`]) and BUGGIFY
+//!   points for code under test ([`faults::buggify`], `kubesim::buggify!()`).
 //! - [`scenario`]: built-in scenarios and the scenario type.
-//! - [`kit`]: the scenario kit (hosts, typed storage, the fault drawer, `converges`, shutdown,
-//!   workload), the same the built-ins use; [`prelude`] brings what a scenario needs.
+//! - [`kit`]: the scenario kit (hosts, typed storage, `converges`, shutdown, workload), the same
+//!   the built-ins use; [`prelude`] brings what a scenario needs.
 //! - [`observe`]: the controller runtime's events into the history.
 //! - [`oracle`]: properties checked over a finished history.
 //! - [`picture`]: a history as one self-contained HTML page (lanes per host, filters, details).
@@ -68,12 +70,11 @@
 
 pub mod api;
 pub mod apiserver;
-pub mod buggify;
 pub mod check;
 pub mod clock;
-pub mod clockskew;
 pub mod determinism;
-pub mod error;
+mod error;
+pub mod faults;
 pub mod history;
 pub mod http;
 pub mod kit;

@@ -6,6 +6,7 @@
 
 pub use crate::check::check;
 pub use crate::determinism::isolated;
+pub use crate::faults::{FaultAction, FaultProfile};
 pub use crate::history::Recorder;
 pub use crate::kit::CONVERGES;
 pub use crate::kit::{insist, Host, Objects, Shutdown, SimRng, Workload};
@@ -14,6 +15,6 @@ pub use crate::plan::{Every, FaultPlan, Nth, Respond, Selector};
 pub use crate::scenario::{default_check, Expectation, Scenario, DEFAULT_HEAL_AT};
 pub use crate::sweep::Sweep;
 pub use crate::transport::Target;
-pub use crate::world::{FaultAction, FaultProfile, World, WorldConfig};
+pub use crate::world::{World, WorldConfig};
 pub use kubesim_model::{EventKind, HistoryEvent};
 pub use rand::{Rng, SeedableRng};

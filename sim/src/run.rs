@@ -1,11 +1,12 @@
 //! Running one seed of a scenario, and the determinism self-check.
 
+use crate::faults::FaultProfile;
 use crate::history::{self, Recorder};
 use crate::oracle::names;
 use crate::oracle::{self, Violation};
 use crate::plan::{FaultPlan, PlanError};
 use crate::scenario::Scenario;
-use crate::world::{FaultProfile, World};
+use crate::world::World;
 use kubesim_model::HistoryEvent;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -116,7 +117,8 @@ pub(crate) fn prepare(
             })))
         }
     };
-    world.faults = faults;
+    world.set_fault_profile(faults);
+    world.set_harness_heal_at(scenario.heal_at);
     if let Some(plan) = plan {
         world.override_fault_plan(plan.clone());
     }
@@ -147,7 +149,7 @@ fn run_here(
     };
     let plan_text = world.fault_plan();
     let result = world.run();
-    let sim_time_us = world.sim.elapsed().as_micros() as u64;
+    let sim_time_us = world.elapsed().as_micros() as u64;
     let events = recorder.events();
     let mut violations = Vec::new();
     if let Err(e) = result {

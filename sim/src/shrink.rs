@@ -13,16 +13,16 @@
 //!
 //! ```no_run
 //! let scenario = kubesim::scenario::find("ignore-conflict").unwrap();
-//! let shrunk = kubesim::shrink::shrink(&scenario, 0, kubesim::world::FaultProfile::Swarm).unwrap();
+//! let shrunk = kubesim::shrink::shrink(&scenario, 0, kubesim::faults::FaultProfile::Swarm).unwrap();
 //! println!("{} of {} faults kept, {} runs", shrunk.kept, shrunk.drawn, shrunk.runs);
 //! println!("{}", shrunk.plan.to_json());
 //! ```
 
+use crate::faults::{FaultAction, FaultProfile};
 use crate::oracle::Violation;
 use crate::plan::FaultPlan;
 use crate::run::{self, RunReport};
 use crate::scenario::{Expectation, Scenario};
-use crate::world::{FaultAction, FaultProfile};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Settings of a shrink.

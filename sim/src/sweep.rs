@@ -7,11 +7,11 @@
 //! first one that stopped the sweep has been run (seeds are taken in order), so that seed is the
 //! same as on one thread.
 
+use crate::faults::FaultProfile;
 use crate::oracle::names;
 use crate::oracle::Violation;
 use crate::run::{self, RunReport};
 use crate::scenario::{Expectation, Scenario};
-use crate::world::FaultProfile;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 

@@ -27,9 +27,9 @@ where
     F: FnOnce(kube::Client) -> Fut + 'static,
     Fut: Future<Output = Result<(), Box<dyn std::error::Error>>> + 'static,
 {
-    let recorder = world.recorder.clone();
+    let recorder = world.recorder().clone();
     let host = name.to_string();
-    world.sim.client(name, async move {
+    world.client(name, async move {
         let client = transport::client(&host, target, recorder);
         body(client).await
     });
@@ -38,7 +38,7 @@ where
 /// Runs the world to completion, panicking with the history tail on an error.
 pub fn run(world: &mut World) {
     if let Err(e) = world.run() {
-        let events = world.recorder.events();
+        let events = world.recorder().events();
         let tail = &events[events.len().saturating_sub(30)..];
         panic!("run failed: {e}\n{}", kubesim::history::to_text(tail));
     }

@@ -105,7 +105,7 @@ fn setup(world: &mut World, under_election: bool) {
 /// The default oracles and `single-writer` on the Lease.
 fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
     let mut out = default_check(world, history);
-    match world.cluster.state().log_since(0) {
+    match world.cluster().state().log_since(0) {
         Ok(log) => out.extend(
             kubesim::oracle::single_writer::check(&log, site::NAMESPACE, LEASE, history)
                 .into_iter()

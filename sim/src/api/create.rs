@@ -34,16 +34,7 @@ impl ApiState {
             .ok_or_else(|| ApiError::bad_request("the request body is required for create"))?;
         let mut obj = meta::checked_object(body, t)?;
         if let Some(manager) = req.field_manager.as_deref().filter(|m| !m.is_empty()) {
-            let entries = super::managed_fields::record_update(
-                t,
-                Vec::new(),
-                &Value::Null,
-                &obj,
-                manager,
-                "",
-                now,
-            );
-            super::managed_fields::set_entries(&mut obj, entries);
+            super::managed_fields::record_create(t, &mut obj, manager, now);
         }
         if req.status {
             return Err(ApiError::new(
@@ -217,15 +208,7 @@ mod tests {
 
     #[test]
     fn create_sets_uid_creation_timestamp_generation_and_resource_version() {
-        let mut s = state();
-        let t = widget();
-        s.register(t.clone());
-        let o = create(
-            &mut s,
-            &t,
-            json!({"metadata": {"name": "w"}, "spec": {"a": 1}}),
-        )
-        .expect("created");
+        let (_, _, o) = with_widget_w();
         assert_eq!(o["metadata"]["resourceVersion"], "2");
         assert_eq!(o["metadata"]["generation"], 1);
         assert_eq!(o["metadata"]["creationTimestamp"], NOW);
@@ -305,10 +288,10 @@ mod tests {
             json!({"metadata": {"name": "a", "resourceVersion": "5"}}),
         )
         .expect_err("rv");
-        assert_eq!(e.code(), 500);
-        assert_eq!(
-            e.message,
-            "resourceVersion should not be set on objects to be created"
+        assert_error(
+            &e,
+            500,
+            "resourceVersion should not be set on objects to be created",
         );
     }
 
@@ -321,10 +304,10 @@ mod tests {
             json!({"metadata": {"name": "a", "namespace": "x"}}),
         )
         .expect_err("mismatch");
-        assert_eq!(e.code(), 400);
-        assert_eq!(
-            e.message,
-            "the namespace of the provided object does not match the namespace sent on the request"
+        assert_error(
+            &e,
+            400,
+            "the namespace of the provided object does not match the namespace sent on the request",
         );
     }
 
@@ -332,11 +315,7 @@ mod tests {
     fn create_without_a_name_is_a_422() {
         let mut s = state();
         let e = create(&mut s, &cm(), json!({"data": {}})).expect_err("no name");
-        assert_eq!(e.code(), 422);
-        assert_eq!(
-            e.message,
-            "ConfigMap \"\" is invalid: metadata.name: Required value: name or generateName is required"
-        );
+        assert_error(&e, 422, "ConfigMap \"\" is invalid: metadata.name: Required value: name or generateName is required");
     }
 
     #[test]

@@ -246,6 +246,13 @@ pub(crate) fn remove_at(v: &mut Value, p: &Path) {
     }
 }
 
+/// Records `manager` as the owner of every field of a new object (a create, or an update that
+/// creates): an `Update` entry against nothing.
+pub(crate) fn record_create(t: &ResourceType, obj: &mut Value, manager: &str, now: &str) {
+    let entries = record_update(t, Vec::new(), &Value::Null, obj, manager, "", now);
+    set_entries(obj, entries);
+}
+
 /// An `Update` by `manager`: it owns every tracked field whose value it changed (set or
 /// removed) between `old` and `new`, and every other manager loses those fields (an update
 /// never conflicts). Returns the new entries.

@@ -8,7 +8,7 @@
 //!   lists and watches.
 //!
 //! How a request flows: [`ApiState::apply`] dispatches on the verb to one file per verb
-//! (`create.rs`, `update.rs`, `patch.rs`, `delete.rs`, `list.rs`); every write that replaces an
+//! (`create.rs`, `update.rs`, `patch/`, `delete.rs`, `list.rs`); every write that replaces an
 //! existing object goes through the one update path in `update.rs` (optimistic concurrency,
 //! server-managed fields, generation, finalizers, no-op detection), so PUT, PATCH, server-side
 //! apply and the garbage collector (`gc.rs`) share its rules. Storage (`store.rs`) only knows

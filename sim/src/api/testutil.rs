@@ -114,3 +114,22 @@ pub(crate) fn rv(obj: &Value) -> u64 {
         .and_then(|s| s.parse().ok())
         .expect("object has a resourceVersion")
 }
+
+/// Asserts that `e` is the status error with HTTP `code` and `message`.
+pub(crate) fn assert_error(e: &ApiError, code: u16, message: &str) {
+    assert_eq!((e.code(), e.message.as_str()), (code, message));
+}
+
+/// A store with the `widgets` type registered and widget `w` created (`spec: {a: 1}`).
+pub(crate) fn with_widget_w() -> (ApiState, ResourceType, Value) {
+    let mut s = state();
+    let t = widget();
+    s.register(t.clone());
+    let o = create(
+        &mut s,
+        &t,
+        serde_json::json!({"metadata": {"name": "w"}, "spec": {"a": 1}}),
+    )
+    .expect("created");
+    (s, t, o)
+}

@@ -127,16 +127,7 @@ impl ApiState {
                 check_name(&obj, &key)?;
                 let mut obj = obj;
                 if !manager.is_empty() {
-                    let e = super::managed_fields::record_update(
-                        t,
-                        Vec::new(),
-                        &Value::Null,
-                        &obj,
-                        manager,
-                        "",
-                        _now,
-                    );
-                    super::managed_fields::set_entries(&mut obj, e);
+                    super::managed_fields::record_create(t, &mut obj, manager, _now);
                 }
                 return self.create_on_update(t, &key, obj, _now);
             }
@@ -392,16 +383,7 @@ mod tests {
     use serde_json::json;
 
     fn setup() -> (ApiState, ResourceType, Value) {
-        let mut s = state();
-        let t = widget();
-        s.register(t.clone());
-        let o = create(
-            &mut s,
-            &t,
-            json!({"metadata": {"name": "w"}, "spec": {"a": 1}}),
-        )
-        .expect("created");
-        (s, t, o)
+        with_widget_w()
     }
 
     #[test]
@@ -413,11 +395,7 @@ mod tests {
         let mut stale = o;
         stale["spec"]["a"] = json!(3);
         let e = update(&mut s, &t, "w", stale).expect_err("stale");
-        assert_eq!(e.code(), 409);
-        assert_eq!(
-            e.message,
-            "Operation cannot be fulfilled on widgets.example.com \"w\": the object has been modified; please apply your changes to the latest version and try again"
-        );
+        assert_error(&e, 409, "Operation cannot be fulfilled on widgets.example.com \"w\": the object has been modified; please apply your changes to the latest version and try again");
     }
 
     #[test]
@@ -430,11 +408,7 @@ mod tests {
             json!({"metadata": {"name": "w"}, "spec": {}}),
         )
         .expect_err("no rv");
-        assert_eq!(e.code(), 422);
-        assert_eq!(
-            e.message,
-            "widgets.example.com \"w\" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update"
-        );
+        assert_error(&e, 422, "widgets.example.com \"w\" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update");
     }
 
     #[test]
@@ -559,11 +533,7 @@ mod tests {
         let mut more = o.clone();
         more["metadata"]["finalizers"] = json!(["a", "z", "b"]);
         let e = update(&mut s, &t, "w", more).expect_err("new finalizers");
-        assert_eq!(e.code(), 422);
-        assert_eq!(
-            e.message,
-            "Widget.example.com \"w\" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\"b\", \"z\"}"
-        );
+        assert_error(&e, 422, "Widget.example.com \"w\" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\"b\", \"z\"}");
     }
 
     #[test]

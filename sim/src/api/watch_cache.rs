@@ -250,22 +250,7 @@ impl WatchCache {
                 Ok((cursor, events))
             }
             None | Some(0) => {
-                let resource = req.resource.short_name();
-                let from = ObjectKey::new(resource.as_str(), "", "");
-                let events: Vec<WatchEvent> = self
-                    .objects
-                    .range(from..)
-                    .take_while(|(k, _)| k.resource == resource)
-                    .filter(|(k, o)| cursor.query.matches(k, o))
-                    .map(|(k, o)| {
-                        event(
-                            WatchEventType::Added,
-                            Arc::clone(o),
-                            meta::stored_rv(o),
-                            k.clone(),
-                        )
-                    })
-                    .collect();
+                let events = self.added_events(&cursor);
                 cursor.sent_rev = self.revision;
                 Ok((cursor, events))
             }

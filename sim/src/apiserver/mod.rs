@@ -138,7 +138,7 @@ impl Cluster {
 
     /// Writes acknowledged to client `host` so far (a write that changed nothing counts too).
     /// The harness uses it to crash a host between two writes
-    /// ([`crate::world::FaultAction::CrashAfterWrites`]).
+    /// ([`crate::faults::FaultAction::CrashAfterWrites`]).
     pub fn writes_by(&self, host: &str) -> u64 {
         self.writes
             .lock()

@@ -97,7 +97,7 @@ impl Replica {
     pub fn detached(cluster: Arc<Cluster>, name: String, lag: Duration) -> Arc<Self> {
         let replica = Self::start(cluster, name);
         // Host tasks go on the LocalSet: its single task list drops in a fixed order on a crash,
-        // while tokio::spawn tasks are sharded by a process-global task id (see transport.rs).
+        // while tokio::spawn tasks are sharded by a process-global task id (see transport/mod.rs).
         tokio::task::spawn_local(pump(replica.clone(), lag));
         replica
     }

@@ -4,10 +4,10 @@
 use super::single::replay_command;
 use super::{scenario, SeedRange, Shard, EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
 use clap::Args;
+use kubesim::faults::FaultProfile;
 use kubesim::run::RunReport;
 use kubesim::scenario::{Expectation, Scenario};
 use kubesim::sweep::Sweep;
-use kubesim::world::FaultProfile;
 
 /// Arguments of `kubesim explore`.
 #[derive(Debug, Args)]

@@ -3,9 +3,9 @@
 
 use super::{parse_seed, scenario, EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
 use clap::Args;
+use kubesim::faults::FaultProfile;
 use kubesim::plan::FaultPlan;
 use kubesim::shrink::{self, ShrinkError, ShrinkOptions};
-use kubesim::world::FaultProfile;
 use std::path::PathBuf;
 
 /// Arguments of `kubesim shrink`.

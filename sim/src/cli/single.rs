@@ -4,11 +4,11 @@
 
 use super::{parse_seed, scenario, EXIT_OK, EXIT_USAGE, EXIT_VIOLATION};
 use clap::Args;
+use kubesim::faults::FaultProfile;
 use kubesim::history;
 use kubesim::plan::FaultPlan;
 use kubesim::run::{self, RunReport};
 use kubesim::scenario::Scenario;
-use kubesim::world::FaultProfile;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 

@@ -11,6 +11,7 @@
 use super::storage::objects_of;
 pub use crate::oracle::names::CONVERGES;
 use crate::oracle::Violation;
+use crate::world::World;
 use kube::Resource;
 use kubesim_model::{HistoryEvent, ObjectKey};
 use serde::de::DeserializeOwned;
@@ -132,6 +133,31 @@ impl Convergence {
     /// When the predicate started to hold for good, if it holds at the last probe.
     pub fn converged_at(&self) -> Option<Duration> {
         self.holding_since
+    }
+}
+
+impl World {
+    /// Requires the cluster to converge: `predicate` over storage's typed objects must hold
+    /// within `deadline` after the heal time and still at the end (`None`: by the end of the
+    /// run). The harness probes it once per simulated second after the heal; the verdict is the
+    /// `converges` oracle ([`World::convergence_verdict`]).
+    pub fn converges_within(
+        &mut self,
+        deadline: Option<Duration>,
+        predicate: impl Fn(&Objects) -> Result<(), String> + 'static,
+    ) {
+        self.convergence = Some(Convergence::new(
+            Box::new(predicate),
+            self.heal_at().unwrap_or_default(),
+            deadline,
+        ));
+    }
+
+    /// The `converges` verdict of a finished run, if a convergence check was registered.
+    pub fn convergence_verdict(&self, history: &[HistoryEvent]) -> Option<Violation> {
+        let c = self.convergence.as_ref()?;
+        let objects = Objects::new(self.cluster.state().objects());
+        c.verdict(self.sim.elapsed(), objects, history)
     }
 }
 

@@ -99,7 +99,7 @@ impl<E: Into<Box<dyn std::error::Error>>> HostOutcome for Result<(), E> {
 impl World {
     /// Adds a controller host called `name`: `run` is called with its [`Host`] at every start
     /// (restarts after a crash included) and runs until the host crashes or the run ends. The
-    /// host is a target of the fault drawer ([`crate::kit::faults`]): partitions, crashes.
+    /// host is a target of the fault drawer ([`crate::faults`]): partitions, crashes.
     pub fn add_controller<F, Fut>(&mut self, name: &str, run: F) -> Host
     where
         F: Fn(Host) -> Fut + 'static,
@@ -147,7 +147,7 @@ impl World {
         Host {
             name: name.to_string(),
             seed,
-            replicas: self.replicas.len(),
+            replicas: self.replicas().len(),
             recorder: self.recorder.clone(),
         }
     }

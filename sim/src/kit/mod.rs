@@ -5,8 +5,6 @@
 //!   seeded RNG.
 //! - [`storage`]: a custom resource registered from its Rust type ([`World::register_crd`]) and
 //!   storage read back as typed objects ([`World::objects`]).
-//! - [`faults`]: the fault drawer: the profile's faults aimed at the scenario's controller hosts
-//!   ([`World::draw_faults`]).
 //! - [`converge`]: `converges` with a typed predicate and a deadline after the heal
 //!   ([`World::converges_within`]).
 //! - [`shutdown`]: a controller's stop path with a leak check ([`Shutdown`]).
@@ -16,11 +14,9 @@
 //! [`World::add_client`]: crate::world::World::add_client
 //! [`World::register_crd`]: crate::world::World::register_crd
 //! [`World::objects`]: crate::world::World::objects
-//! [`World::draw_faults`]: crate::world::World::draw_faults
 //! [`World::converges_within`]: crate::world::World::converges_within
 
 pub mod converge;
-pub mod faults;
 pub mod host;
 pub mod shutdown;
 pub mod storage;

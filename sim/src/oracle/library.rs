@@ -14,9 +14,9 @@ pub struct Library {
     pub end_us: Option<u64>,
     /// [`quiescence()`]'s budgets.
     pub quiescence: Quiescence,
-    /// [`no_leaked_streams`]'s grace.
+    /// [`no_leaked_streams`](super::no_leaked_streams)'s grace.
     pub leaks: Leaks,
-    /// [`no_write_fight`]'s threshold.
+    /// [`no_write_fight`](super::no_write_fight)'s threshold.
     pub ownership: Ownership,
 }
 

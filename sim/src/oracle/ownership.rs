@@ -14,7 +14,7 @@
 //!
 //! What it does not see: the values. A fight inside one host (two parents in one controller
 //! whose selectors overlap) has a single writer; it shows as a controller that never settles,
-//! which [`super::quiescence`] flags once the workload stops. Leader election's Leases change
+//! which [`super::quiescence()`] flags once the workload stops. Leader election's Leases change
 //! hands by design and are exempt.
 
 pub use super::names::NO_WRITE_FIGHT;

@@ -2,7 +2,7 @@
 //! resources that exist).
 
 use super::{FaultPlan, PlanError};
-use crate::world::FaultAction;
+use crate::faults::FaultAction;
 use std::collections::BTreeSet;
 
 impl FaultPlan {

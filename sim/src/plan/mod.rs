@@ -20,7 +20,7 @@
 //!
 //! ```
 //! use kubesim::plan::{secs, FaultPlan, Nth, Respond, Selector};
-//! use kubesim::world::FaultAction;
+//! use kubesim::faults::FaultAction;
 //!
 //! let plan = FaultPlan::new()
 //!     .at(secs(5), FaultAction::Crash("controller-0".into()))
@@ -47,7 +47,7 @@ pub use error::PlanError;
 pub use targeted::{Action, Every, Nth, Respond, Selector, TargetedFault, Which};
 pub use timed::Timed;
 
-use crate::world::FaultAction;
+use crate::faults::FaultAction;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Timed faults: each [`FaultAction`] at a simulated time, as plans write them.
 
 use super::time;
-use crate::world::FaultAction;
+use crate::faults::FaultAction;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 

@@ -55,7 +55,7 @@ fn config(rng: &mut ChaCha8Rng) -> WorldConfig {
 }
 
 fn setup(world: &mut World) {
-    let replicas = world.replicas.len();
+    let replicas = world.replicas().len();
     for i in 0..3 {
         let name = format!("client-{i}");
         let seed = world.fork_seed();
@@ -67,8 +67,8 @@ fn setup(world: &mut World) {
                 seed: world.fork_seed(),
             }
         };
-        let recorder = world.recorder.clone();
-        world.sim.client(name.clone().as_str(), async move {
+        let recorder = world.recorder().clone();
+        world.client(&name.clone(), async move {
             let client = transport::client(&name, target, recorder.clone());
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             if i == 2 {

@@ -131,10 +131,6 @@ pub(crate) fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
     let mut out = oracle::watch_guarantees(history, &[]);
     out.extend(oracle::no_concurrent_reconcile(history));
     out.extend(oracle::no_hot_loop(history, oracle::HotLoop::default()));
-    out.extend(replicagroup::converges(
-        world,
-        history,
-        replicagroup::HEAL_AT,
-    ));
+    out.extend(replicagroup::converges(world, history));
     out
 }

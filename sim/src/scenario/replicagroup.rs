@@ -4,10 +4,12 @@
 //! `ReplicaGroup`s, scales them and deletes one during the fault phase. Faults drawn from the seed
 //! (each on or off, swarm style): partitions between the controller and a replica, API server
 //! replica restarts (which also drop every watch on them), a controller crash and restart, etcd
-//! compactions, and injected API errors (429/500/504/409), slow responses and watch drops. Everything heals at [`HEAL_AT`]; the run ends at [`END_AT`], and the
-//! `converges` oracle requires storage to match every group's desired state by then.
+//! compactions, and injected API errors (429/500/504/409), slow responses and watch drops.
+//! Everything heals at the harness's heal time ([`DEFAULT_HEAL_AT`]); the run ends at
+//! [`END_AT`], and the `converges` oracle requires storage to match every group's desired state
+//! by then.
 
-use super::{Expectation, Scenario};
+use super::{Expectation, Scenario, DEFAULT_HEAL_AT};
 use crate::kit::{SimRng, Workload};
 use crate::oracle::{self, Violation};
 use crate::world::{World, WorldConfig};
@@ -23,8 +25,6 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// When every fault is healed.
-pub const HEAL_AT: Duration = Duration::from_secs(40);
 /// When the run ends (the workload client returns).
 pub const END_AT: Duration = Duration::from_secs(90);
 /// The controller's host.
@@ -40,7 +40,7 @@ pub fn scenario() -> Scenario {
         config,
         setup,
         check,
-        heal_at: None,
+        heal_at: Some(DEFAULT_HEAL_AT),
     }
 }
 
@@ -135,33 +135,34 @@ pub fn setup_with(world: &mut World, add: impl FnOnce(&mut World)) {
     world.register_crd::<ReplicaGroup>();
     add(world);
     workload().start(world, "workload");
-    world.draw_faults_at(&[CONTROLLER], HEAL_AT);
+    let heal_at = world.harness_heal_at();
+    world.draw_faults_at(&[CONTROLLER], heal_at);
     world.converges_within(None, |objects| {
         reference::converged(&objects.of::<ReplicaGroup>(), &objects.of::<Pod>())
     });
 }
 
-/// The scenario's judge: [`judge`] with the faults healed at [`HEAL_AT`].
+/// The scenario's judge: [`judge`].
 pub fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
-    judge(world, history, HEAL_AT)
+    judge(world, history)
 }
 
 /// The reference controller's oracles: watch guarantees, no concurrent reconcile, one reconcile
 /// at a time per host, no hot loop, and `converges` (storage matches every group's desired state
-/// at the end of a run whose faults healed at `heal_at`).
-pub fn judge(world: &World, history: &[HistoryEvent], heal_at: Duration) -> Vec<Violation> {
+/// at the end of the run).
+pub fn judge(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
     // The controller's informers watch without selectors (its label selector is on a list).
     let mut out = oracle::watch_guarantees(history, &[]);
     out.extend(oracle::no_concurrent_reconcile(history));
     // `max_concurrent_reconciles` is left at its default, 1.
     out.extend(oracle::bounded_concurrency(history, 1));
     out.extend(oracle::no_hot_loop(history, oracle::HotLoop::default()));
-    out.extend(converges(world, history, heal_at));
+    out.extend(converges(world, history));
     out
 }
 
 /// `converges`: storage matches every group's desired state at the end of the run (the check
 /// [`setup_with`] registers; a world without one passes).
-pub fn converges(world: &World, history: &[HistoryEvent], _heal_at: Duration) -> Vec<Violation> {
+pub fn converges(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
     world.convergence_verdict(history).into_iter().collect()
 }

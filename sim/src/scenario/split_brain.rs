@@ -9,12 +9,13 @@
 use super::{Expectation, Scenario};
 use crate::api::StoreConfig;
 use crate::apiserver::ClusterConfig;
-use crate::clockskew::{ClockSkew, SkewedClock};
+use crate::faults::clockskew::{ClockSkew, SkewedClock};
+use crate::faults::FaultProfile;
 use crate::oracle::names;
 use crate::oracle::single_writer::{self, WRITER_ANNOTATION};
 use crate::oracle::Violation;
 use crate::transport::Target;
-use crate::world::{FaultProfile, World, WorldConfig};
+use crate::world::{World, WorldConfig};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, Patch, PatchParams, PostParams};
@@ -87,11 +88,11 @@ fn config(_rng: &mut ChaCha8Rng) -> WorldConfig {
 fn setup(world: &mut World, fencing: bool) {
     let mut rng = world.fork_rng();
     for i in 0..3 {
-        let skew = match world.faults {
+        let skew = match world.fault_profile() {
             FaultProfile::None => ClockSkew::exact(),
             _ => draw_skew(&mut rng),
         };
-        world.recorder.record(
+        world.recorder().record(
             "sim",
             EventKind::Fault {
                 text: format!("replica-{i} clock {skew:?}"),
@@ -99,14 +100,14 @@ fn setup(world: &mut World, fencing: bool) {
         );
         add_replica(world, i, skew, fencing);
     }
-    world.sim.client("timer", async {
+    world.client("timer", async {
         tokio::time::sleep(RUN_FOR).await;
         Ok(())
     });
 }
 
 fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
-    let Ok(log) = world.cluster.state().log_since(0) else {
+    let Ok(log) = world.cluster().state().log_since(0) else {
         return vec![Violation {
             oracle: names::SINGLE_WRITER,
             time_us: 0,

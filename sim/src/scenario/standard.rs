@@ -4,21 +4,23 @@
 //! faults.
 //!
 //! The workload creates [`GROUPS`] groups, then scales or deletes one every few seconds until
-//! [`HEAL_AT`]. Faults (swarm: each kind on or off per seed) are those of the `replicagroup` world,
-//! aimed at any of the controller replicas, plus a clock per controller replica: an offset up to
-//! 5 s, a rate within client-go's tolerance (`lease_duration / renew_deadline` = 1.5; drawn in
-//! [1/1.25, 1.25]) and, for half the replicas, a pause shorter than the lease duration. Everything
-//! heals at [`HEAL_AT`]; the run ends at [`END_AT`], by when storage must match every group's
+//! the heal time (the scenario's [`Scenario::heal_at`], 480 s). Faults (swarm: each kind on or
+//! off per seed) are those of the `replicagroup` world, aimed at any of the controller replicas,
+//! plus a clock per controller replica: an offset up to 5 s, a rate within client-go's tolerance
+//! (`lease_duration / renew_deadline` = 1.5; drawn in [1/1.25, 1.25]) and, for half the replicas,
+//! a pause shorter than the lease duration. Everything heals at the heal time; the run ends at
+//! [`END_AT`], by when storage must match every group's
 //! desired state.
 
 use super::replicagroup;
 use super::{Expectation, Scenario};
-use crate::clockskew::{ClockSkew, SkewedClock};
+use crate::faults::clockskew::{ClockSkew, SkewedClock};
+use crate::faults::FaultProfile;
 use crate::kit::{insist, Host, SimRng};
 use crate::observe::HostObserver;
 use crate::oracle::Violation;
 use crate::transport::{self, Target};
-use crate::world::{FaultProfile, World, WorldConfig};
+use crate::world::{World, WorldConfig};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
@@ -36,8 +38,6 @@ use std::time::Duration;
 pub const GROUPS: usize = 200;
 /// Controller replicas, `controller-0` to `controller-2`.
 pub const CONTROLLERS: usize = 3;
-/// When every fault is healed.
-pub const HEAL_AT: Duration = Duration::from_secs(480);
 /// When the run ends: ten simulated minutes.
 pub const END_AT: Duration = Duration::from_secs(600);
 /// The lease the controller replicas elect a leader on (`kube-system/replicagroup-controller`).
@@ -54,7 +54,8 @@ pub fn scenario() -> Scenario {
         config,
         setup,
         check,
-        heal_at: None,
+        // The setup draws the faults itself, healed at this time.
+        heal_at: Some(Duration::from_secs(480)),
     }
 }
 
@@ -70,17 +71,18 @@ fn controller_host(i: usize) -> String {
 }
 
 fn setup(world: &mut World) {
+    let heal_at = world.harness_heal_at();
     world
-        .cluster
+        .cluster()
         .state()
         .register(ResourceType::of_custom::<ReplicaGroup>(true));
     let mut clocks = world.fork_rng();
     for i in 0..CONTROLLERS {
-        let skew = match world.faults {
+        let skew = match world.fault_profile() {
             FaultProfile::None => ClockSkew::exact(),
-            _ => draw_skew(&mut clocks),
+            _ => draw_skew(&mut clocks, heal_at),
         };
-        world.recorder.record(
+        world.recorder().record(
             "sim",
             EventKind::Fault {
                 text: format!("{} clock {skew}", controller_host(i)),
@@ -91,11 +93,11 @@ fn setup(world: &mut World) {
     let workload_seed = world.fork_seed();
     world.add_client("workload", move |host| async move {
         let mut rng = SimRng::seed_from_u64(workload_seed);
-        workload(&host, &mut rng).await;
+        workload(&host, &mut rng, heal_at).await;
     });
     let hosts: Vec<String> = (0..CONTROLLERS).map(controller_host).collect();
     let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
-    world.draw_faults_at(&hosts, HEAL_AT);
+    world.draw_faults_at(&hosts, heal_at);
     world.converges_within(None, |objects| {
         reference::converged(&objects.of::<ReplicaGroup>(), &objects.of::<Pod>())
     });
@@ -103,14 +105,14 @@ fn setup(world: &mut World) {
 
 /// A clock client-go's leader election is meant to tolerate: offset up to 5 s, rate log-uniform
 /// in [1/1.25, 1.25], and with probability 1/2 a pause of 5 to 10 s (the lease lasts 15 s)
-/// starting in the fault phase.
-fn draw_skew(rng: &mut ChaCha8Rng) -> ClockSkew {
+/// starting in the fault phase (which ends at `heal_at`).
+fn draw_skew(rng: &mut ChaCha8Rng, heal_at: Duration) -> ClockSkew {
     ClockSkew::draw(
         rng,
         Duration::from_secs(5),
         1.25,
         0.5,
-        HEAL_AT - Duration::from_secs(20),
+        heal_at - Duration::from_secs(20),
         Duration::from_secs(10),
     )
 }
@@ -118,11 +120,11 @@ fn draw_skew(rng: &mut ChaCha8Rng) -> ClockSkew {
 /// Adds controller replica `i`: the reference controller, run while it holds the lease.
 fn add_controller(world: &mut World, i: usize, skew: ClockSkew) {
     let host = controller_host(i);
-    let replicas = world.replicas.len();
+    let replicas = world.replicas().len();
     let (seed, jitter_seed) = (world.fork_seed(), world.fork_seed());
-    let recorder = world.recorder.clone();
+    let recorder = world.recorder().clone();
     let tick = world.sim_tick();
-    world.sim.host(host.clone(), move || {
+    world.host(&host.clone(), move || {
         let (host, recorder, skew) = (host.clone(), recorder.clone(), skew.clone());
         async move {
             let client = transport::client(&host, Target::Any { replicas, seed }, recorder.clone());
@@ -159,9 +161,9 @@ fn add_controller(world: &mut World, i: usize, skew: ClockSkew) {
     });
 }
 
-/// Creates the groups, then every 1 to 5 s until [`HEAL_AT`] scales a random group (or, one time
+/// Creates the groups, then every 1 to 5 s until `heal_at` scales a random group (or, one time
 /// in eight, deletes it), then waits for [`END_AT`].
-async fn workload(rec: &Host, rng: &mut SimRng) {
+async fn workload(rec: &Host, rng: &mut SimRng, heal_at: Duration) {
     let api: Api<ReplicaGroup> = Api::namespaced(rec.client(), "default");
     let (pp, patch_params, dp) = (
         PostParams::default(),
@@ -183,7 +185,7 @@ async fn workload(rec: &Host, rng: &mut SimRng) {
         })
         .await;
     }
-    while start.elapsed() < HEAL_AT {
+    while start.elapsed() < heal_at {
         tokio::time::sleep(Duration::from_millis(rng.random_range(1_000..5_000))).await;
         let name = format!("g{}", rng.random_range(0..GROUPS));
         if rng.random_ratio(1, 8) {
@@ -201,5 +203,5 @@ async fn workload(rec: &Host, rng: &mut SimRng) {
 }
 
 fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
-    replicagroup::judge(world, history, HEAL_AT)
+    replicagroup::judge(world, history)
 }

@@ -1,11 +1,11 @@
 //! Running a seed up to one history event, and storage as it was at that event.
 
 use crate::apiserver::Cluster;
+use crate::faults::FaultProfile;
 use crate::history::Recorder;
 use crate::plan::{FaultPlan, PlanError};
 use crate::run::{self, Prepared};
 use crate::scenario::Scenario;
-use crate::world::FaultProfile;
 use kubesim_model::{ApiError, EventKind, HistoryEvent};
 use std::sync::Arc;
 
@@ -90,8 +90,8 @@ pub fn stop_at(
             world.stop_after_event(id);
         }
         let run_error = world.run().err().map(|e| e.to_string());
-        let end = world.sim.elapsed();
-        let cluster = Arc::clone(&world.cluster);
+        let end = world.elapsed();
+        let cluster = Arc::clone(world.cluster());
         drop(world);
         let mut events = recorder.events();
         let ended_early = until.is_some_and(|id| events.len() as u64 <= id);

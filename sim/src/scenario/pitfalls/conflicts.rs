@@ -30,7 +30,7 @@ use crate::observe::HostObserver;
 use crate::oracle::names;
 use crate::oracle::{self, Violation};
 use crate::scenario::pitfalls;
-use crate::scenario::replicagroup::{self, CONTROLLER, HEAL_AT};
+use crate::scenario::replicagroup::{self, CONTROLLER};
 use crate::scenario::Scenario;
 use crate::transport::{self, Target};
 use crate::world::World;
@@ -135,7 +135,7 @@ pub(super) fn judge(
     }
     out.extend(oracle::no_hot_loop(history, oracle::HotLoop::default()));
     out.extend(oracle::no_leaked_tasks(history));
-    let objects = world.cluster.state().objects();
+    let objects = world.cluster().state().objects();
     let stuck = stuck_group();
     let groups: Vec<ReplicaGroup> = objects
         .iter()
@@ -155,11 +155,11 @@ pub(super) fn judge(
     if let Err(why) = reference::converged(&judged, &pods) {
         out.push(Violation {
             oracle: names::CONVERGES,
-            time_us: world.sim.elapsed().as_micros() as u64,
+            time_us: world.elapsed().as_micros() as u64,
             event_id: history.last().map(|e| e.id),
             message: format!(
                 "not converged after healing at {}s: {why}",
-                HEAL_AT.as_secs()
+                world.harness_heal_at().as_secs()
             ),
         });
     }
@@ -180,10 +180,10 @@ pub(super) fn judge(
 /// The controller of both pairs, on host [`CONTROLLER`]: the reference controller's settings and
 /// informers, with the variant's reconcile and error policy.
 fn add_controller(world: &mut World, v: Variant) {
-    let replicas = world.replicas.len();
+    let replicas = world.replicas().len();
     let seed = world.fork_seed();
-    let recorder = world.recorder.clone();
-    world.sim.host(CONTROLLER, move || {
+    let recorder = world.recorder().clone();
+    world.host(CONTROLLER, move || {
         let recorder = recorder.clone();
         async move {
             let client =
@@ -339,11 +339,11 @@ const WATCH_FOR_SECS: u32 = 10;
 pub(super) fn add_scaler(world: &mut World) {
     let seed = world.fork_seed();
     let target = Target::Any {
-        replicas: world.replicas.len(),
+        replicas: world.replicas().len(),
         seed: world.fork_seed(),
     };
-    let recorder = world.recorder.clone();
-    world.sim.client("scaler", async move {
+    let recorder = world.recorder().clone();
+    world.client("scaler", async move {
         let client = transport::client("scaler", target, recorder.clone());
         let api: Api<ReplicaGroup> = Api::namespaced(client, "default");
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -413,11 +413,11 @@ pub(super) fn add_tenant(world: &mut World) {
     world.stop_at_first_hot_loop(oracle::HotLoop::default());
     let seed = world.fork_seed();
     let target = Target::Any {
-        replicas: world.replicas.len(),
+        replicas: world.replicas().len(),
         seed: world.fork_seed(),
     };
-    let recorder = world.recorder.clone();
-    world.sim.client("tenant", async move {
+    let recorder = world.recorder().clone();
+    world.client("tenant", async move {
         let client = transport::client("tenant", target, recorder.clone());
         let api: Api<ReplicaGroup> = Api::namespaced(client, "default");
         let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -23,12 +23,13 @@
 //! `fake-timeout-fixed`, keeps the reason: `Err(cut) => Error::CutShort(cut)`
 //! ([`Cancelled::reason`] is `leadership lost`).
 
+use crate::faults::{FaultAction, FaultProfile};
 use crate::oracle::names;
 use crate::oracle::{self, Violation};
 use crate::scenario::pitfalls;
-use crate::scenario::replicagroup::{self, HEAL_AT};
+use crate::scenario::replicagroup;
 use crate::scenario::Scenario;
-use crate::world::{FaultAction, FaultProfile, World, WorldConfig};
+use crate::world::{World, WorldConfig};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
@@ -95,13 +96,14 @@ fn setup(world: &mut World, honest: bool) {
         add_replica(w, 1, Duration::ZERO, honest);
         let late = Duration::from_millis(rng.random_range(1_000..3_000));
         add_replica(w, 0, late, honest);
-        if w.faults != FaultProfile::None {
+        if w.fault_profile() != FaultProfile::None {
             // Cut both replicas off from every API server replica, during the fault phase, long
             // enough for the leader (whichever it is) to lose the lease (renew_deadline is 10 s).
             let at = Duration::from_millis(rng.random_range(5_000..22_000));
-            let end = (at + Duration::from_millis(rng.random_range(12_000..18_000))).min(HEAL_AT);
+            let end = (at + Duration::from_millis(rng.random_range(12_000..18_000)))
+                .min(w.harness_heal_at());
             for i in [1, 0] {
-                for r in w.replicas.clone() {
+                for r in w.replicas().to_vec() {
                     w.schedule(at, FaultAction::Partition(host(i), r.clone()));
                     w.schedule(end, FaultAction::Repair(host(i), r));
                 }

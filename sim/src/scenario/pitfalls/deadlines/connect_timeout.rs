@@ -15,14 +15,15 @@
 //! every replica once, for 10 to 18 s (the controller's resync keeps it calling meanwhile).
 
 use super::{add_controller, check_with};
+use crate::faults::{FaultAction, FaultProfile};
 use crate::history::Recorder;
 use crate::oracle::names;
 use crate::oracle::Violation;
 use crate::scenario::pitfalls::pair;
-use crate::scenario::replicagroup::{self, CONTROLLER, HEAL_AT};
+use crate::scenario::replicagroup::{self, CONTROLLER};
 use crate::scenario::Scenario;
 use crate::transport::{self, ClientOptions, Target, Timeouts};
-use crate::world::{FaultAction, FaultProfile, World};
+use crate::world::World;
 use kubesim_controller::reference;
 use kubesim_model::HistoryEvent;
 use rand::Rng;
@@ -89,15 +90,15 @@ fn setup(world: &mut World, client: super::MakeClient) {
 }
 
 /// Cuts the controller off from every replica once, for longer than [`CALL_TIMEOUT`], after
-/// [`HEAL_AT`] (so that no repair of the world's own partitions ends it early).
+/// the heal time ([`World::harness_heal_at`]) (so that no repair of the world's own partitions ends it early).
 fn isolate_controller(world: &mut World) {
     let mut rng = world.fork_rng();
-    if world.faults == FaultProfile::None {
+    if world.fault_profile() == FaultProfile::None {
         return;
     }
-    let at = HEAL_AT + Duration::from_millis(rng.random_range(1_000..10_000));
+    let at = world.harness_heal_at() + Duration::from_millis(rng.random_range(1_000..10_000));
     let end = at + Duration::from_millis(rng.random_range(10_000..18_000));
-    for r in world.replicas.clone() {
+    for r in world.replicas().to_vec() {
         world.schedule(at, FaultAction::Partition(CONTROLLER.into(), r.clone()));
         world.schedule(end, FaultAction::Repair(CONTROLLER.into(), r));
     }

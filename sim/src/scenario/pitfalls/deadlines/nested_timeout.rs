@@ -17,14 +17,15 @@
 //! requests late (up to 15 s) until the world heals.
 
 use super::{add_controller, check_with};
+use crate::faults::{FaultAction, FaultProfile};
 use crate::history::Recorder;
 use crate::oracle::names;
 use crate::oracle::Violation;
 use crate::scenario::pitfalls::pair;
-use crate::scenario::replicagroup::{self, HEAL_AT};
+use crate::scenario::replicagroup;
 use crate::scenario::Scenario;
 use crate::transport::{self, ClientOptions, Target, Timeouts};
-use crate::world::{FaultAction, FaultProfile, World};
+use crate::world::World;
 use kube::api::{Api, Patch, PatchParams};
 use kube::{Resource, ResourceExt};
 use kubesim_controller::reference::{self, ReplicaGroup, ReplicaGroupStatus, FINALIZER};
@@ -158,21 +159,21 @@ async fn write_status(
     }
 }
 
-/// The replicas answer a quarter of the requests up to 30 s late, until [`HEAL_AT`]; the other
+/// The replicas answer a quarter of the requests up to 30 s late, until the heal time; the other
 /// API faults the `replicagroup` world drew stay as drawn.
 fn slow_api(world: &mut World) {
-    if world.faults == FaultProfile::None {
+    if world.fault_profile() == FaultProfile::None {
         return;
     }
     let seed = world.fork_seed();
-    let mut faults = world.cluster.replica_faults();
+    let mut faults = world.cluster().replica_faults();
     let healing = !faults.is_none();
     faults.slow_rate = SLOW_RATE;
     faults.slow_max = SLOW_MAX;
     if !healing {
         faults.seed = seed;
     }
-    world.recorder.record(
+    world.recorder().record(
         "sim",
         EventKind::Fault {
             text: format!(
@@ -182,8 +183,8 @@ fn slow_api(world: &mut World) {
             ),
         },
     );
-    world.cluster.set_replica_faults(faults);
+    world.cluster().set_replica_faults(faults);
     if !healing {
-        world.schedule(HEAL_AT, FaultAction::HealApiFaults);
+        world.schedule(world.harness_heal_at(), FaultAction::HealApiFaults);
     }
 }

@@ -12,8 +12,9 @@
 //! writes status last, from what it did, so a restart redoes whatever was left undone.
 
 use super::add_controller;
+use crate::faults::FaultAction;
 use crate::scenario::replicagroup::{self, CONTROLLER};
-use crate::world::{FaultAction, World};
+use crate::world::World;
 use kube::api::{Api, Patch, PatchParams};
 use kube::{Resource, ResourceExt};
 use kubesim_controller::reference::{self, ReplicaGroup, ReplicaGroupStatus, FINALIZER};

@@ -19,6 +19,7 @@
 
 use crate::api::StoreConfig;
 use crate::apiserver::ClusterConfig;
+use crate::faults::{FaultAction, FaultProfile};
 use crate::history::Recorder;
 use crate::oracle::names;
 use crate::oracle::{self, Violation};
@@ -26,7 +27,7 @@ use crate::scenario::pitfalls::DEFAULT_SEEDS;
 use crate::scenario::replicagroup::CONTROLLER;
 use crate::scenario::{Expectation, Scenario};
 use crate::transport::{self, Target};
-use crate::world::{FaultAction, FaultProfile, World, WorldConfig};
+use crate::world::{World, WorldConfig};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, Preconditions};
 use kube::ResourceExt;
 use kubesim_controller::reference::{ReplicaGroup, ReplicaGroupSpec};
@@ -100,15 +101,15 @@ fn config(rng: &mut ChaCha8Rng) -> WorldConfig {
 
 fn setup(world: &mut World, uid_precondition: bool) {
     world
-        .cluster
+        .cluster()
         .state()
         .register(ResourceType::of_custom::<ReplicaGroup>(true));
     let target = Target::Any {
-        replicas: world.replicas.len(),
+        replicas: world.replicas().len(),
         seed: world.fork_seed(),
     };
-    let recorder = world.recorder.clone();
-    world.sim.host(CONTROLLER, move || {
+    let recorder = world.recorder().clone();
+    world.host(CONTROLLER, move || {
         let (target, recorder) = (target.clone(), recorder.clone());
         async move {
             let client = transport::client(CONTROLLER, target, recorder);
@@ -118,11 +119,11 @@ fn setup(world: &mut World, uid_precondition: bool) {
     });
     let workload_seed = world.fork_seed();
     let target = Target::Any {
-        replicas: world.replicas.len(),
+        replicas: world.replicas().len(),
         seed: world.fork_seed(),
     };
-    let recorder = world.recorder.clone();
-    world.sim.client("workload", async move {
+    let recorder = world.recorder().clone();
+    world.client("workload", async move {
         let client = transport::client("workload", target, recorder.clone());
         let start = tokio::time::Instant::now(); // det-ok: tokio::time::Instant, the host's simulated clock
         let mut rng = ChaCha8Rng::seed_from_u64(workload_seed);
@@ -140,7 +141,7 @@ fn setup(world: &mut World, uid_precondition: bool) {
         Ok(())
     });
     let mut rng = world.fork_rng();
-    if world.faults != FaultProfile::None {
+    if world.fault_profile() != FaultProfile::None {
         // The controller restarts while cut off from the fresh replica: it reconnects to the
         // lagging one (time travel).
         let at = Duration::from_millis(rng.random_range(3_000..=8_000));
@@ -258,7 +259,7 @@ async fn job(client: kube::Client, rec: &Recorder, name: &str, seed: u64) {
 
 fn check(world: &World, history: &[HistoryEvent]) -> Vec<Violation> {
     let log = world
-        .cluster
+        .cluster()
         .state()
         .log_since(0)
         .expect("invariant: this world never compacts storage");

@@ -3,8 +3,8 @@
 //!
 //! [`World::draw_faults`] is what the built-in scenarios use and what a user scenario gets by
 //! default ([`crate::scenario::Scenario::heal_at`]). Each kind of fault is on or off by the
-//! profile ([`FaultProfile::enabled`]: always, never, or a seeded coin under swarm), then its
-//! times and targets are drawn:
+//! profile ([`FaultProfile::enabled`](super::FaultProfile::enabled): always, never, or a seeded
+//! coin under swarm), then its times and targets are drawn:
 //!
 //! - partitions (1-3) between a controller and an API server replica, 0.5 to 8 s each;
 //! - an API server replica crash, restarted 0.2 to 5 s later;
@@ -21,14 +21,13 @@
 //! Faults start in the first three quarters of the fault phase, compactions in its first seven
 //! eighths; everything is healed at `heal_at`.
 
+use super::FaultAction;
 use crate::apiserver::faults::{ConflictWindow, ReplicaFaults};
-use crate::world::{FaultAction, World};
+use crate::world::World;
 use kubesim_model::EventKind;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::time::Duration;
-
-pub use crate::world::FaultProfile;
 
 impl World {
     /// Draws the profile's faults aimed at the controller hosts added so far
@@ -48,8 +47,8 @@ impl World {
 
 fn draw(world: &mut World, controllers: &[&str], heal_at: Duration) {
     let mut rng = world.fork_rng();
-    let replicas: Vec<String> = world.replicas.clone();
-    let profile = world.faults;
+    let replicas: Vec<String> = world.replicas().to_vec();
+    let profile = world.fault_profile();
     let heal_ms = heal_at.as_millis() as u64;
     let (start_max, compact_max) = (heal_ms * 3 / 4, heal_ms * 7 / 8);
     let at =
@@ -101,7 +100,7 @@ fn draw(world: &mut World, controllers: &[&str], heal_at: Duration) {
     let mut api = ReplicaFaults {
         seed: rng.random(),
         // A fault plan's targeted faults, if the setup installed one, stay armed.
-        targeted: world.cluster.replica_faults().targeted,
+        targeted: world.cluster().replica_faults().targeted,
         ..ReplicaFaults::default()
     };
     if profile.enabled(&mut rng) {
@@ -128,14 +127,14 @@ fn draw(world: &mut World, controllers: &[&str], heal_at: Duration) {
         });
     }
     if !api.is_none() {
-        world.recorder.record(
+        world.recorder().record(
             "sim",
             EventKind::Fault {
                 text: api.describe(),
             },
         );
         world.note_api_faults(api.describe());
-        world.cluster.set_replica_faults(api);
+        world.cluster().set_replica_faults(api);
         world.schedule(heal_at, FaultAction::HealApiFaults);
     }
 }
@@ -143,7 +142,7 @@ fn draw(world: &mut World, controllers: &[&str], heal_at: Duration) {
 /// What a conflict window may aim at: the scenario's custom resources, and pods.
 fn conflict_targets(world: &World) -> Vec<String> {
     let mut out: Vec<String> = world
-        .cluster
+        .cluster()
         .state()
         .types()
         .filter(|t| !t.strategic_merge_patch)

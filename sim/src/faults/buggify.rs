@@ -115,7 +115,7 @@ pub fn fire(file: &'static str, line: u32) -> bool {
 #[macro_export]
 macro_rules! buggify {
     () => {
-        $crate::buggify::fire(file!(), line!())
+        $crate::faults::buggify::fire(file!(), line!())
     };
 }
 

@@ -71,7 +71,7 @@ fn add_controller<R, F, E>(
     F: Future<Output = Result<Action, E>> + Send + 'static,
     E: std::error::Error + Send + 'static,
 {
-    let replicas = world.replicas.len();
+    let replicas = world.replicas().len();
     let seed = world.fork_seed();
     let reconciler_seed = world.fork_seed();
     world.add_controller_seeded(CONTROLLER, seed, move |host| {
