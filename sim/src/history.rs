@@ -55,18 +55,22 @@ impl Recorder {
         let time = turmoil::sim_elapsed().unwrap_or(inner.harness_time);
         let id = inner.next_id;
         inner.next_id += 1;
-        let event = HistoryEvent {
-            id,
-            time_us: time.as_micros() as u64,
-            host: host.to_string(),
-            kind,
-        };
+        let time_us = time.as_micros() as u64;
         // Times are each host's clock: turmoil polls hosts one after another within a tick and
         // a host woken mid-tick reads a later time, so times between hosts of one tick may
         // interleave. The order of lines is the order things happened.
-        inner.hasher.push(&event);
         if inner.keep {
+            let event = HistoryEvent {
+                id,
+                time_us,
+                host: host.to_string(),
+                kind,
+            };
+            inner.hasher.push(&event);
             inner.events.push(event);
+        } else {
+            // Hash only: the same line, hashed from its parts (no event built, no host copied).
+            inner.hasher.push_parts(id, time_us, host, &kind);
         }
         id
     }
