@@ -15,7 +15,9 @@
 //! the queue (added and not yet taken), and the process's peak RSS (VmHWM), for 100 and 1,000
 //! keys, so the bound (keys, not events) is visible.
 //!
-//! Run: `cargo bench --bench pipeline -- --warm-up-time 1 --measurement-time 3`
+//! Run: `cargo bench --bench pipeline -- --warm-up-time 1 --measurement-time 3`. Only the
+//! pre-pass: add a criterion filter that matches nothing (`-- --bench none`); one row only:
+//! `PIPELINE_ROW=1000x100000`.
 
 // det-ok: a benchmark measures wall time; the runs it times see only simulated time.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
@@ -100,8 +102,15 @@ fn create(i: u64) -> ApiRequest {
         .with_body(json!({"metadata": {"name": name}, "data": {"v": "0"}}))
 }
 
-/// Runs one storm of `updates` updates over `keys` ConfigMaps; returns what it counted.
+/// Runs one storm of `updates` updates over `keys` ConfigMaps on a thread of its own (a world
+/// refuses a thread that already used std's `RandomState`, as criterion's has); returns what it
+/// counted.
 fn storm(keys: u64, updates: u64) -> Counts {
+    kubesim::isolated(|| storm_here(keys, updates))
+}
+
+/// [`storm`] on the current thread.
+fn storm_here(keys: u64, updates: u64) -> Counts {
     let mut cluster = ClusterConfig {
         watch_cache_capacity: 4 * BURST as usize * 10,
         ..ClusterConfig::default()
@@ -195,9 +204,22 @@ fn peak_rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
+/// The storm rows `(keys, updates)`: all three, or the one `PIPELINE_ROW=KEYSxUPDATES` names
+/// (for profiling a single row).
+fn rows() -> Vec<(u64, u64)> {
+    let all = vec![(100, 10_000), (1_000, 10_000), (1_000, 100_000)];
+    match std::env::var("PIPELINE_ROW") {
+        Ok(row) => all
+            .into_iter()
+            .filter(|(k, u)| format!("{k}x{u}") == row)
+            .collect(),
+        Err(_) => all,
+    }
+}
+
 fn benches(c: &mut Criterion) {
     eprintln!("pre-pass (one run each):");
-    for (keys, updates) in [(100, 10_000), (1_000, 10_000), (1_000, 100_000)] {
+    for (keys, updates) in rows() {
         let started = Instant::now();
         let counts = storm(keys, updates);
         let total = started.elapsed();

@@ -309,16 +309,29 @@ impl fmt::Display for HistoryEvent {
     /// `#<id> <seconds>.<micros>s <host> <event>`, for example
     /// `#000042 1.250000s apiserver-0 commit rev=7 ADDED configmaps/default/a`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "#{:06} {}.{:06}s {} {}",
-            self.id,
-            self.time_us / 1_000_000,
-            self.time_us % 1_000_000,
-            self.host,
-            self.kind
-        )
+        write_line(f, self.id, self.time_us, &self.host, &self.kind)
     }
+}
+
+/// Writes the text line of event `id` (without its newline) from its parts: the one definition
+/// of the line that [`HistoryEvent`]'s `Display` and [`HistoryHasher::push_parts`] share, so an
+/// event hashed from its parts hashes the bytes it would print.
+fn write_line(
+    w: &mut impl fmt::Write,
+    id: u64,
+    time_us: u64,
+    host: &str,
+    kind: &EventKind,
+) -> fmt::Result {
+    write!(
+        w,
+        "#{:06} {}.{:06}s {} {}",
+        id,
+        time_us / 1_000_000,
+        time_us % 1_000_000,
+        host,
+        kind
+    )
 }
 
 /// Streams history lines into the 64-bit history hash.
@@ -338,9 +351,16 @@ impl HistoryHasher {
 
     /// Adds one event, as its text line plus a newline.
     pub fn push(&mut self, event: &HistoryEvent) {
-        use std::fmt::Write as _;
+        self.push_parts(event.id, event.time_us, &event.host, &event.kind);
+    }
+
+    /// Adds the event `HistoryEvent { id, time_us, host, kind }` without building it (a
+    /// recorder that keeps only the hash need not copy the host name): the same bytes as
+    /// [`HistoryHasher::push`].
+    pub fn push_parts(&mut self, id: u64, time_us: u64, host: &str, kind: &EventKind) {
         self.line.clear();
-        write!(self.line, "{event}").expect("invariant: writing to a String cannot fail");
+        write_line(&mut self.line, id, time_us, host, kind)
+            .expect("invariant: writing to a String cannot fail");
         self.line.push('\n');
         // The same bytes as before (the line, then a newline): XXH3's streaming digest does
         // not depend on how the input is split across `update` calls.

@@ -64,24 +64,30 @@ impl Recorder {
         let time = turmoil::sim_elapsed().unwrap_or(inner.harness_time);
         let id = inner.next_id;
         inner.next_id += 1;
-        let event = HistoryEvent {
-            id,
-            time_us: time.as_micros() as u64,
-            host: host.to_string(),
-            kind,
-        };
+        let time_us = time.as_micros() as u64;
         // Times are each host's clock: turmoil polls hosts one after another within a tick and
         // a host woken mid-tick reads a later time, so times between hosts of one tick may
         // interleave. The order of lines is the order things happened.
-        inner.hasher.push(&event);
         let state = &mut *inner;
-        if state.tripped.is_none() {
-            if let Some(tripwire) = state.tripwire.as_mut() {
-                state.tripped = tripwire(&event);
+        if state.keep || state.tripwire.is_some() {
+            let event = HistoryEvent {
+                id,
+                time_us,
+                host: host.to_string(),
+                kind,
+            };
+            state.hasher.push(&event);
+            if state.tripped.is_none() {
+                if let Some(tripwire) = state.tripwire.as_mut() {
+                    state.tripped = tripwire(&event);
+                }
             }
-        }
-        if inner.keep {
-            inner.events.push(event);
+            if state.keep {
+                state.events.push(event);
+            }
+        } else {
+            // Hash only: the same line, hashed from its parts (no event built, no host copied).
+            state.hasher.push_parts(id, time_us, host, &kind);
         }
         id
     }

@@ -49,7 +49,11 @@ impl ListQuery {
 
     /// True when the object at `key` is in the namespace and matches the selectors.
     pub(crate) fn matches(&self, key: &ObjectKey, obj: &Value) -> bool {
-        self.in_scope(key) && self.fields.matches(key) && self.labels.matches(&meta::labels(obj))
+        // An empty label selector selects everything: the object's labels are read (into a
+        // vector) only when there is one, which a watch without selectors never has.
+        self.in_scope(key)
+            && self.fields.matches(key)
+            && (self.labels.is_empty() || self.labels.matches(&meta::labels(obj)))
     }
 
     /// True when `key` is in the requested namespace (ignoring selectors).

@@ -268,6 +268,11 @@ impl ApiState {
         self.store.log_since(after)
     }
 
+    /// [`ApiState::log_since`] by reference, without copying the entries.
+    pub fn log_after(&self, after: u64) -> Result<impl Iterator<Item = &LogEntry> + '_, ApiError> {
+        self.store.log_after(after)
+    }
+
     /// Undoes every write after revision `rev`: storage as it was when `rev` was committed
     /// (`kubesim replay --until`). 410 Expired when `rev` is compacted.
     pub fn rewind(&mut self, rev: u64) -> Result<(), ApiError> {

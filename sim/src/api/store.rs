@@ -132,11 +132,20 @@ impl Store {
 
     /// Log entries with revision > `after`, oldest first.
     pub(crate) fn log_since(&self, after: u64) -> Result<Vec<LogEntry>, ApiError> {
+        Ok(self.log_after(after)?.cloned().collect())
+    }
+
+    /// Log entries with revision > `after`, oldest first, by reference (a follower clones only
+    /// what it keeps).
+    pub(crate) fn log_after(
+        &self,
+        after: u64,
+    ) -> Result<impl Iterator<Item = &LogEntry> + '_, ApiError> {
         if after < self.compacted {
             return Err(ApiError::too_old_resource_version(after, self.compacted));
         }
         let start = self.log.partition_point(|e| e.rev <= after);
-        Ok(self.log.range(start..).cloned().collect())
+        Ok(self.log.range(start..))
     }
 
     /// Undoes every commit after `rev`, as if storage had stopped there (the log keeps the

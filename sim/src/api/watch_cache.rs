@@ -144,14 +144,15 @@ impl WatchCache {
         if to <= self.revision {
             return;
         }
-        let entries = match state.log_since(self.revision) {
+        let entries = match state.log_after(self.revision) {
             Ok(entries) => entries,
             Err(_) => {
                 self.reload(state);
                 return;
             }
         };
-        for entry in entries.into_iter().take_while(|e| e.rev <= to) {
+        // Only the entries the buffer keeps are copied (an entry is a key and two `Arc`s).
+        for entry in entries.take_while(|e| e.rev <= to) {
             assert_eq!(
                 entry.rev,
                 self.revision + 1,
@@ -161,17 +162,21 @@ impl WatchCache {
                 WatchEventType::Deleted => {
                     self.objects.remove(&entry.key);
                 }
-                _ => {
-                    self.objects
-                        .insert(entry.key.clone(), Arc::clone(&entry.object));
-                }
+                // An existing key keeps its map entry: no key copy for a MODIFIED event.
+                _ => match self.objects.get_mut(&entry.key) {
+                    Some(slot) => *slot = Arc::clone(&entry.object),
+                    None => {
+                        self.objects
+                            .insert(entry.key.clone(), Arc::clone(&entry.object));
+                    }
+                },
             }
             self.revision = entry.rev;
             if self.events.len() == self.capacity {
                 self.events.pop_front();
                 self.evicted = true;
             }
-            self.events.push_back(entry);
+            self.events.push_back(entry.clone());
         }
         assert_eq!(self.revision, to, "invariant: the cache reached the target");
     }
@@ -290,15 +295,26 @@ impl WatchCache {
     /// As the cacher does, a `Deleted` event for an object that stopped matching carries the
     /// previous state of the object with the event's resourceVersion.
     pub fn poll(&self, cursor: &mut WatchCursor) -> Result<Vec<WatchEvent>, ApiError> {
+        let mut out = Vec::new();
+        self.poll_into(cursor, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`WatchCache::poll`] appending to `out` (a watch reuses one vector for all its polls).
+    pub fn poll_into(
+        &self,
+        cursor: &mut WatchCursor,
+        out: &mut Vec<WatchEvent>,
+    ) -> Result<(), ApiError> {
         if cursor.rev >= self.revision {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let oldest = self.oldest_revision();
         if cursor.rev < oldest {
             return Err(ApiError::too_old_resource_version(cursor.rev, oldest));
         }
         let start = self.events.partition_point(|e| e.rev <= cursor.rev);
-        let mut out = Vec::new();
+        let first = out.len();
         for e in self.events.range(start..) {
             assert!(e.rev > cursor.rev, "invariant: events after the cursor");
             if !resource_matches(&cursor.resource, &e.key) {
@@ -328,11 +344,11 @@ impl WatchCache {
             };
             out.push(ev);
         }
-        if let Some(last) = out.last() {
+        if let Some(last) = out[first..].last() {
             cursor.sent_rev = last.rv;
         }
         cursor.rev = self.revision;
-        Ok(out)
+        Ok(())
     }
 
     /// A bookmark event at the cursor's revision (the cache's revision after a
