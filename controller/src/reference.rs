@@ -17,7 +17,7 @@ use kube::{CustomResource, Resource, ResourceExt};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// The finalizer the controller puts on every group.
@@ -222,13 +222,22 @@ pub async fn reconcile(
 /// Whether storage's content matches every group's desired state: each live group has exactly
 /// Pods `0..replicas` and its status says so; no Pod of a deleted group is left.
 pub fn converged(groups: &[ReplicaGroup], pods: &[Pod]) -> Result<(), String> {
+    // Pods by (namespace, group label) once, instead of a scan of every pod per group.
+    let mut by_group: BTreeMap<(Option<String>, &str), Vec<&Pod>> = BTreeMap::new();
+    for p in pods {
+        if let Some(owner) = p.labels().get(GROUP_LABEL) {
+            by_group
+                .entry((p.namespace(), owner.as_str()))
+                .or_default()
+                .push(p);
+        }
+    }
     for g in groups {
         let name = g.name_any();
-        let mut mine: Vec<u32> = pods
-            .iter()
-            .filter(|p| {
-                p.labels().get(GROUP_LABEL) == Some(&name) && p.namespace() == g.namespace()
-            })
+        let mut mine: Vec<u32> = by_group
+            .get(&(g.namespace(), name.as_str()))
+            .into_iter()
+            .flatten()
             .filter_map(|p| index_of(p, &name))
             .collect();
         mine.sort_unstable();
@@ -247,13 +256,13 @@ pub fn converged(groups: &[ReplicaGroup], pods: &[Pod]) -> Result<(), String> {
             ));
         }
     }
+    let live: BTreeSet<(Option<String>, String)> = groups
+        .iter()
+        .map(|g| (g.namespace(), g.name_any()))
+        .collect();
     for p in pods {
-        let owner = p.labels().get(GROUP_LABEL);
-        if let Some(o) = owner {
-            if !groups
-                .iter()
-                .any(|g| &g.name_any() == o && g.namespace() == p.namespace())
-            {
+        if let Some(o) = p.labels().get(GROUP_LABEL) {
+            if !live.contains(&(p.namespace(), o.clone())) {
                 return Err(format!("pod {} outlived its group {o}", p.name_any()));
             }
         }

@@ -29,7 +29,7 @@ where
     objects
         .iter()
         .filter(|(k, _)| k.resource == resource)
-        .filter_map(|(_, v)| serde_json::from_value((**v).clone()).ok())
+        .filter_map(|(_, v)| K::deserialize(&**v).ok())
         .collect()
 }
 
@@ -70,6 +70,6 @@ impl World {
             name: name.to_string(),
         };
         let value = self.cluster.state().object(&key)?;
-        serde_json::from_value((*value).clone()).ok()
+        K::deserialize(&*value).ok()
     }
 }

@@ -45,6 +45,7 @@ use kubesim_controller::{
 use kubesim_model::HistoryEvent;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -140,12 +141,12 @@ pub(super) fn judge(
     let groups: Vec<ReplicaGroup> = objects
         .iter()
         .filter(|(k, _)| k.resource == "replicagroups.kubesim.io")
-        .filter_map(|(_, v)| serde_json::from_value::<ReplicaGroup>((**v).clone()).ok())
+        .filter_map(|(_, v)| ReplicaGroup::deserialize(&**v).ok())
         .collect();
     let pods: Vec<Pod> = objects
         .iter()
         .filter(|(k, _)| k.resource == "pods")
-        .filter_map(|(_, v)| serde_json::from_value((**v).clone()).ok())
+        .filter_map(|(_, v)| Pod::deserialize(&**v).ok())
         .collect();
     let judged: Vec<ReplicaGroup> = groups
         .iter()
