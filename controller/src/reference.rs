@@ -256,13 +256,16 @@ pub fn converged(groups: &[ReplicaGroup], pods: &[Pod]) -> Result<(), String> {
             ));
         }
     }
-    let live: BTreeSet<(Option<String>, String)> = groups
-        .iter()
-        .map(|g| (g.namespace(), g.name_any()))
-        .collect();
+    let mut live: BTreeMap<Option<String>, BTreeSet<String>> = BTreeMap::new();
+    for g in groups {
+        live.entry(g.namespace()).or_default().insert(g.name_any());
+    }
     for p in pods {
         if let Some(o) = p.labels().get(GROUP_LABEL) {
-            if !live.contains(&(p.namespace(), o.clone())) {
+            if !live
+                .get(&p.namespace())
+                .is_some_and(|names| names.contains(o.as_str()))
+            {
                 return Err(format!("pod {} outlived its group {o}", p.name_any()));
             }
         }

@@ -98,6 +98,11 @@ impl Recorder {
         self.lock().tripwire = Some(tripwire);
     }
 
+    /// Whether the tripwire fired (checked after every simulation step: no copy).
+    pub fn has_tripped(&self) -> bool {
+        self.lock().tripped.is_some()
+    }
+
     /// The tripwire's first violation, if it fired.
     pub fn tripped(&self) -> Option<Violation> {
         self.lock().tripped.clone()

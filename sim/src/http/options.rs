@@ -26,11 +26,19 @@ fn invalid(kind: &str, errs: &[String]) -> Result<(), ApiError> {
     })
 }
 
+/// The error of a `resourceVersionMatch` beside a continue token, for lists and watches alike.
+const CONTINUE_FORBIDDEN: &str = "resourceVersionMatch is forbidden when continue is provided";
+
 /// `ValidateListOptions` (with the WatchList feature on, as it is by default).
 pub fn list(q: &Query, watch: bool) -> Result<(), ApiError> {
     let mut errs = Vec::new();
     let forbidden = |m: &str| format!("resourceVersionMatch: Forbidden: {m}");
     let rv_match = q.resource_version_match.as_deref();
+    let continued = q
+        .list
+        .continue_token
+        .as_deref()
+        .is_some_and(|c| !c.is_empty());
     if watch {
         if q.send_initial_events.is_some() && rv_match != Some("NotOlderThan") {
             errs.push(forbidden(
@@ -48,14 +56,8 @@ pub fn list(q: &Query, watch: bool) -> Result<(), ApiError> {
                     "resourceVersionMatch: Unsupported value: {m:?}: supported values: \"NotOlderThan\""
                 ));
             }
-            if q.list
-                .continue_token
-                .as_deref()
-                .is_some_and(|c| !c.is_empty())
-            {
-                errs.push(forbidden(
-                    "resourceVersionMatch is forbidden when continue is provided",
-                ));
+            if continued {
+                errs.push(forbidden(CONTINUE_FORBIDDEN));
             }
         }
         return invalid("ListOptions", &errs);
@@ -67,14 +69,8 @@ pub fn list(q: &Query, watch: bool) -> Result<(), ApiError> {
                 "resourceVersionMatch is forbidden unless resourceVersion is provided",
             ));
         }
-        if q.list
-            .continue_token
-            .as_deref()
-            .is_some_and(|c| !c.is_empty())
-        {
-            errs.push(forbidden(
-                "resourceVersionMatch is forbidden when continue is provided",
-            ));
+        if continued {
+            errs.push(forbidden(CONTINUE_FORBIDDEN));
         }
         if m != "Exact" && m != "NotOlderThan" {
             errs.push(format!(

@@ -72,8 +72,16 @@ impl<K: Ord + Clone> Windows<K> {
     }
 
     /// Counts one occurrence at `t`; returns the count in the window when it first exceeds max.
-    fn hit(&mut self, group: &K, t: u64) -> Option<usize> {
-        let q = self.times.entry(group.clone()).or_default();
+    /// A group already reported is not counted again (it is reported once); the key is cloned
+    /// only when the group is first seen.
+    fn hit(&mut self, group: K, t: u64) -> Option<usize> {
+        if self.reported.contains(&group) {
+            return None;
+        }
+        let q = match self.times.get_mut(&group) {
+            Some(q) => q,
+            None => self.times.entry(group.clone()).or_default(),
+        };
         while q.front().is_some_and(|f| f + self.window_us <= t) {
             q.pop_front();
         }
@@ -82,7 +90,11 @@ impl<K: Ord + Clone> Windows<K> {
         if q.len() > self.max + 1 {
             q.pop_front();
         }
-        (q.len() > self.max && self.reported.insert(group.clone())).then_some(q.len())
+        let n = q.len();
+        (n > self.max).then(|| {
+            self.reported.insert(group);
+            n
+        })
     }
 
     fn forget(&mut self, keep: impl Fn(&K) -> bool) {
@@ -107,7 +119,8 @@ pub struct HotLoopWatch {
     requests: Windows<Exchange>,
     last_answer: BTreeMap<Exchange, (u16, Option<u64>)>,
     retries: Windows<(String, String)>,
-    failed: BTreeSet<(String, String)>,
+    /// Keys per host whose last reconcile did not succeed.
+    failed: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl HotLoopWatch {
@@ -118,7 +131,7 @@ impl HotLoopWatch {
             requests: Windows::new(budget.window_us, budget.requests_max),
             last_answer: BTreeMap::new(),
             retries: Windows::new(budget.window_us, budget.retries_max),
-            failed: BTreeSet::new(),
+            failed: BTreeMap::new(),
         }
     }
 
@@ -139,14 +152,16 @@ impl HotLoopWatch {
             } if verb != "list" => {
                 let group = (e.host.clone(), *conn, verb.clone(), target.clone());
                 let answer = (*code, *rv);
-                let repeated = matches!(verb.as_str(), "get" | "update" | "patch")
-                    && self.last_answer.get(&group) == Some(&answer);
-                let fruitless = *code >= 400 || repeated;
-                self.last_answer.insert(group.clone(), answer);
-                if !fruitless {
+                let previous = match self.last_answer.get_mut(&group) {
+                    Some(last) => Some(std::mem::replace(last, answer)),
+                    None => self.last_answer.insert(group.clone(), answer),
+                };
+                let repeated =
+                    matches!(verb.as_str(), "get" | "update" | "patch") && previous == Some(answer);
+                if *code < 400 && !repeated {
                     return None;
                 }
-                let n = self.requests.hit(&group, e.time_us)?;
+                let n = self.requests.hit(group, e.time_us)?;
                 Some(violation(
                     names::NO_HOT_LOOP,
                     e,
@@ -158,11 +173,10 @@ impl HotLoopWatch {
                 ))
             }
             EventKind::ReconcileBegin { key, .. } => {
-                let group = (e.host.clone(), key.clone());
-                if !self.failed.contains(&group) {
+                if !self.failed.get(host).is_some_and(|keys| keys.contains(key)) {
                     return None;
                 }
-                let n = self.retries.hit(&group, e.time_us)?;
+                let n = self.retries.hit((e.host.clone(), key.clone()), e.time_us)?;
                 Some(violation(
                     names::NO_HOT_LOOP,
                     e,
@@ -173,12 +187,16 @@ impl HotLoopWatch {
                 ))
             }
             EventKind::ReconcileEnd { key, outcome, .. } => {
-                let group = (e.host.clone(), key.clone());
                 let succeeded = outcome == "ok" || outcome.starts_with("terminal");
                 if succeeded {
-                    self.failed.remove(&group);
+                    if let Some(keys) = self.failed.get_mut(host) {
+                        keys.remove(key);
+                    }
                 } else {
-                    self.failed.insert(group);
+                    self.failed
+                        .entry(e.host.clone())
+                        .or_default()
+                        .insert(key.clone());
                 }
                 None
             }
@@ -186,7 +204,7 @@ impl HotLoopWatch {
                 self.requests.forget(|(h, ..)| h != target);
                 self.last_answer.retain(|(h, ..), _| h != target);
                 self.retries.forget(|(h, _)| h != target);
-                self.failed.retain(|(h, _)| h != target);
+                self.failed.remove(target);
                 None
             }
             _ => None,

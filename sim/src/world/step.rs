@@ -89,7 +89,7 @@ impl World {
                 Ok(false) if self.stop_after.is_some_and(|id| self.recorder.len() > id) => {
                     return Ok(())
                 }
-                Ok(false) if self.recorder.tripped().is_some() => return Ok(()),
+                Ok(false) if self.recorder.has_tripped() => return Ok(()),
                 Ok(false) => {}
                 Err(e) => return Err(RunError::Host(e.to_string())),
             }
