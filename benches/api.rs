@@ -34,6 +34,10 @@ use kubesim::world::{World, WorldConfig};
 use kubesim_model::ResourceType;
 use serde_json::{json, Value};
 
+/// The CLI's allocator (`sim/src/main.rs`), so the figures are the CLI's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The simulated time every core request uses.
 const NOW: &str = "2024-01-01T00:00:00Z";
 /// Objects created per untimed reset in `core/create` (bounds memory; the store never holds more).

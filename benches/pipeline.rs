@@ -42,6 +42,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The CLI's allocator (`sim/src/main.rs`), so the figures are the CLI's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Updates written per simulated millisecond.
 const BURST: u64 = 100;
 /// Namespace of the storm.

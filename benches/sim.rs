@@ -27,6 +27,10 @@ use kubesim::world::{override_time_mode, TimeMode, World, WorldConfig};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+/// The CLI's allocator (`sim/src/main.rs`), so the figures are the CLI's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Seeds of the pre-pass per scenario.
 const PREPASS_SEEDS: u64 = 2;
 /// Seeds of the standard scenario in the pre-pass.

@@ -26,6 +26,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+/// The CLI's allocator (`sim/src/main.rs`), so the figures are the CLI's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Seeds of the scaling pre-pass.
 const SCALING_SEEDS: u64 = 400;
 /// Seeds per criterion iteration.

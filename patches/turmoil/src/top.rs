@@ -324,9 +324,13 @@ impl Topology {
 
     /// Whether messages wait to be delivered to `addr`.
     pub(crate) fn has_deliverable(&self, addr: IpAddr) -> bool {
+        // A link's queues are read by iteration (at most two): no hashing of `addr`.
         self.links.iter().any(|(pair, link)| {
             (pair.0 == addr || pair.1 == addr)
-                && link.deliverable.get(&addr).is_some_and(|q| !q.is_empty())
+                && link
+                    .deliverable
+                    .iter()
+                    .any(|(to, q)| *to == addr && !q.is_empty())
         })
     }
 

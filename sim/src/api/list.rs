@@ -49,11 +49,10 @@ impl ListQuery {
 
     /// True when the object at `key` is in the namespace and matches the selectors.
     pub(crate) fn matches(&self, key: &ObjectKey, obj: &Value) -> bool {
-        // An empty label selector selects everything: the object's labels are read (into a
-        // vector) only when there is one, which a watch without selectors never has.
+        // An empty label selector selects everything; otherwise the labels are read in place.
         self.in_scope(key)
             && self.fields.matches(key)
-            && (self.labels.is_empty() || self.labels.matches(&meta::labels(obj)))
+            && (self.labels.is_empty() || self.labels.matches_map(meta::labels_map(obj)))
     }
 
     /// True when `key` is in the requested namespace (ignoring selectors).

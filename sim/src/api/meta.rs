@@ -125,17 +125,11 @@ fn strings(v: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `metadata.labels` (values that are not strings are skipped; checked bodies have none).
-pub(crate) fn labels(obj: &Value) -> Vec<(&str, &str)> {
+/// `metadata.labels` as stored, if it is a map (checked bodies have string values only).
+pub(crate) fn labels_map(obj: &Value) -> Option<&Map<String, Value>> {
     meta(obj)
         .and_then(|m| m.get("labels"))
         .and_then(Value::as_object)
-        .map(|l| {
-            l.iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k.as_str(), v)))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// One `metadata.ownerReferences` entry.
@@ -143,6 +137,24 @@ pub(crate) fn labels(obj: &Value) -> Vec<(&str, &str)> {
 pub(crate) struct OwnerRef {
     pub(crate) uid: String,
     pub(crate) block_owner_deletion: bool,
+}
+
+/// The uids of `metadata.ownerReferences`, read in place.
+pub(crate) fn owner_ref_uids(obj: &Value) -> impl Iterator<Item = &str> {
+    meta(obj)
+        .and_then(|m| m.get("ownerReferences"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|r| r.get("uid").and_then(Value::as_str).unwrap_or(""))
+}
+
+/// Whether `metadata.finalizers` holds `f`, read in place.
+pub(crate) fn has_finalizer(obj: &Value, f: &str) -> bool {
+    meta(obj)
+        .and_then(|m| m.get("finalizers"))
+        .and_then(Value::as_array)
+        .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(f)))
 }
 
 pub(crate) fn owner_refs(obj: &Value) -> Vec<OwnerRef> {

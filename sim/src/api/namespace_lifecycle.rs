@@ -51,6 +51,13 @@ impl ApiState {
         Some(self.store.commit(WatchEventType::Modified, key, obj))
     }
 
+    /// Whether a namespace is being deleted (the namespace controller has work, or waits).
+    pub fn has_terminating_namespace(&self) -> bool {
+        self.store
+            .range(&ResourceType::namespace().short_name())
+            .any(|(_, o)| meta::deletion_timestamp(o).is_some())
+    }
+
     /// The namespace controller's pass: for each terminating namespace, deletes the objects in
     /// it; once it is empty, drops the `kubernetes` finalizer and, with no finalizer left,
     /// removes the namespace.

@@ -2,6 +2,7 @@
 //! selectors every type supports (`metadata.name`, `metadata.namespace`).
 
 use kubesim_model::{ApiError, ObjectKey};
+use serde_json::Value;
 
 /// What one label requirement asks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,8 +213,18 @@ impl LabelSelector {
     }
 
     /// True when every requirement holds for `labels`.
+    #[cfg(test)]
     pub(crate) fn matches(&self, labels: &[(&str, &str)]) -> bool {
-        let get = |k: &str| labels.iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v);
+        self.matches_with(|k| labels.iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v))
+    }
+
+    /// [`LabelSelector::matches`] over an object's `metadata.labels` map, read in place.
+    pub(crate) fn matches_map(&self, labels: Option<&serde_json::Map<String, Value>>) -> bool {
+        self.matches_with(|k| labels.and_then(|l| l.get(k)).and_then(Value::as_str))
+    }
+
+    /// Whether the labels that `get` looks up satisfy every requirement.
+    fn matches_with<'a>(&self, get: impl Fn(&str) -> Option<&'a str>) -> bool {
         self.requirements.iter().all(|(key, op)| {
             let value = get(key);
             match op {

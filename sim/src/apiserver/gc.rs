@@ -8,6 +8,9 @@ use super::Cluster;
 use crate::api::LogEntry;
 use crate::clock;
 use kubesim_model::WatchEventType;
+
+/// Storage's resource name of namespaces.
+const NAMESPACES: &str = "namespaces";
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,9 +55,10 @@ impl GarbageCollector {
         // A pass is a function of storage alone: after a pass that wrote nothing, the next one can
         // only write if a write that may matter to it came in between (a compacted log: maybe).
         if let Some(quiet) = self.quiet_at {
-            let log = self.cluster.state().log_since(quiet);
-            if !log.is_ok_and(|log| log.iter().any(may_matter)) {
-                self.quiet_at = Some(self.cluster.state().revision());
+            let state = self.cluster.state();
+            let log = state.log_after(quiet);
+            if !state.has_terminating_namespace() && !log.is_ok_and(|mut log| log.any(may_matter)) {
+                self.quiet_at = Some(state.revision());
                 return;
             }
         }
@@ -64,17 +68,174 @@ impl GarbageCollector {
     }
 }
 
-/// Whether a write can change what a pass does: a deletion (an owner may be gone), or a write of an
-/// object that has owner references, a deletion timestamp or finalizers. Other writes (a lease
-/// renewal, a status update of an object nobody owns) cannot: a new object's uid is fresh, so no
-/// dependent can point at it yet.
+/// Whether a write can change what a pass does. A pass reads, of each object, only its key,
+/// uid, `ownerReferences`, `deletionTimestamp` and `finalizers` (and a namespace's
+/// `spec.finalizers`), so after a pass that wrote nothing only a write changing one of those can
+/// make the next one write:
+/// - a deletion (an owner may be gone);
+/// - a new object that has owner references, a deletion timestamp or finalizers (a new object's
+///   uid is fresh, so no dependent can point at it yet);
+/// - a change of one of those fields (a lease renewal or a status update leaves them as they
+///   were, so it cannot);
+/// - any write of a namespace.
+///
+/// While a namespace is being deleted every pass runs: the namespace controller empties it of
+/// whatever lands there.
 fn may_matter(e: &LogEntry) -> bool {
-    let set = |o: &Value, field: &str| {
-        o.pointer(&format!("/metadata/{field}"))
-            .is_some_and(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
-    };
-    e.kind == WatchEventType::Deleted
-        || ["ownerReferences", "deletionTimestamp", "finalizers"]
-            .iter()
-            .any(|f| set(&e.object, f))
+    const FIELDS: [&str; 3] = ["ownerReferences", "deletionTimestamp", "finalizers"];
+    fn field<'a>(o: &'a Value, f: &str) -> Option<&'a Value> {
+        o.get("metadata")
+            .and_then(|m| m.get(f))
+            .filter(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
+    }
+    if e.kind == WatchEventType::Deleted || e.key.resource == NAMESPACES {
+        return true;
+    }
+    match &e.prev {
+        None => FIELDS.iter().any(|f| field(&e.object, f).is_some()),
+        Some(prev) => FIELDS.iter().any(|f| field(&e.object, f) != field(prev, f)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{ApiRequest, Verb};
+    use crate::apiserver::ClusterConfig;
+    use crate::history::Recorder;
+    use kubesim_model::ResourceType;
+    use serde_json::json;
+
+    const SEC: Duration = Duration::from_secs(1);
+
+    fn cluster() -> Arc<Cluster> {
+        Cluster::new(ClusterConfig::default(), Recorder::new())
+    }
+
+    fn send(
+        c: &Cluster,
+        verb: Verb,
+        t: ResourceType,
+        ns: Option<&str>,
+        name: Option<&str>,
+        body: Option<Value>,
+    ) -> Arc<Value> {
+        let mut req = ApiRequest::new(verb, t, ns, name);
+        if let Some(body) = body {
+            req = req.with_body(body);
+        }
+        c.write("test", |st| st.apply(&req, "2024-01-01T00:00:00Z"))
+            .expect("the request succeeds")
+    }
+
+    fn exists(c: &Cluster, ns: &str, name: &str) -> bool {
+        let req = ApiRequest::new(Verb::Get, ResourceType::config_map(), Some(ns), Some(name));
+        c.write("test", |st| st.apply(&req, "2024-01-01T00:00:00Z"))
+            .is_ok()
+    }
+
+    fn cm(c: &Cluster, ns: &str, body: Value) -> Arc<Value> {
+        send(
+            c,
+            Verb::Create,
+            ResourceType::config_map(),
+            Some(ns),
+            None,
+            Some(body),
+        )
+    }
+
+    #[test]
+    fn an_object_created_in_a_terminating_namespace_after_a_quiet_pass_is_deleted_by_the_next() {
+        let c = cluster();
+        let mut gc = GarbageCollector::new(Arc::clone(&c));
+        send(
+            &c,
+            Verb::Create,
+            ResourceType::namespace(),
+            None,
+            None,
+            Some(json!({"metadata": {"name": "doomed"}, "spec": {"finalizers": ["kubernetes"]}})),
+        );
+        cm(
+            &c,
+            "doomed",
+            json!({"metadata": {"name": "held", "finalizers": ["example.com/hold"]}}),
+        );
+        send(
+            &c,
+            Verb::Delete,
+            ResourceType::namespace(),
+            None,
+            Some("doomed"),
+            None,
+        );
+        gc.poll(Duration::ZERO); // marks `held` deleted; it stays for its finalizer
+        gc.poll(SEC); // nothing left to do: a quiet pass
+        let quiet = c.state().revision();
+        gc.poll(2 * SEC);
+        assert_eq!(
+            c.state().revision(),
+            quiet,
+            "the namespace waits for `held`"
+        );
+        assert!(exists(&c, "doomed", "held"));
+
+        // A plain object (no owner, no finalizer) lands in the terminating namespace.
+        cm(&c, "doomed", json!({"metadata": {"name": "late"}}));
+        gc.poll(3 * SEC);
+        assert!(
+            !exists(&c, "doomed", "late"),
+            "the namespace controller empties the namespace"
+        );
+    }
+
+    #[test]
+    fn after_a_quiet_pass_a_change_of_owner_references_is_acted_on_and_a_data_change_is_harmless() {
+        let c = cluster();
+        let mut gc = GarbageCollector::new(Arc::clone(&c));
+        let owner = cm(&c, "default", json!({"metadata": {"name": "owner"}}));
+        let owned = |name: &str, uid: &Value| {
+            json!({"metadata": {"name": name, "ownerReferences": [
+            {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": uid}]}})
+        };
+        cm(&c, "default", owned("dep", &owner["metadata"]["uid"]));
+        gc.poll(Duration::ZERO);
+        let quiet = c.state().revision();
+        gc.poll(SEC);
+        assert_eq!(
+            c.state().revision(),
+            quiet,
+            "the owner is there: nothing to do"
+        );
+
+        // A data change of the dependent keeps it.
+        let mut body = owned("dep", &owner["metadata"]["uid"]);
+        body["data"] = json!({"k": "v"});
+        send(
+            &c,
+            Verb::Update,
+            ResourceType::config_map(),
+            Some("default"),
+            Some("dep"),
+            Some(body),
+        );
+        gc.poll(2 * SEC);
+        assert!(exists(&c, "default", "dep"));
+
+        // Its owner reference rewritten to a uid that no object has: the next pass deletes it.
+        send(
+            &c,
+            Verb::Update,
+            ResourceType::config_map(),
+            Some("default"),
+            Some("dep"),
+            Some(owned("dep", &json!("no-such-uid"))),
+        );
+        gc.poll(3 * SEC);
+        assert!(
+            !exists(&c, "default", "dep"),
+            "a dependent of an absent owner goes"
+        );
+    }
 }

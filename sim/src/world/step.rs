@@ -69,10 +69,10 @@ impl World {
             self.crash_after_due_writes();
             self.gc.poll(now);
             if let Some(c) = &mut self.convergence {
-                let cluster = &self.cluster;
-                let rev = cluster.state().revision();
-                c.poll(now, rev, || {
-                    crate::kit::Objects::new(cluster.state().objects())
+                let state = self.cluster.state();
+                let touched = |after, read: &_| crate::kit::converge::touched(&state, after, read);
+                c.poll(now, state.revision(), touched, || {
+                    crate::kit::Objects::new(state.objects())
                 });
             }
             let step = match self.time {
