@@ -92,6 +92,35 @@ impl ApiState {
         }
     }
 
+    /// Whether every owner of the object at `key` is solid, found by the name, kind and
+    /// apiVersion its references carry (no uid index: one lookup per reference). False when a
+    /// reference names a type that is not served, which the caller treats as "may matter".
+    pub(crate) fn owners_solid_by_name(&self, key: &ObjectKey, obj: &Value) -> bool {
+        let refs = meta::meta(obj)
+            .and_then(|m| m.get("ownerReferences"))
+            .and_then(Value::as_array);
+        refs.into_iter().flatten().all(|r| {
+            let field = |f: &str| r.get(f).and_then(Value::as_str).unwrap_or("");
+            let (api_version, kind) = (field("apiVersion"), field("kind"));
+            let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+            let Some(t) = self
+                .types
+                .values()
+                .find(|t| t.kind == kind && t.group == group && t.version == version)
+            else {
+                return false;
+            };
+            let namespace = if t.namespaced {
+                key.namespace.as_str()
+            } else {
+                ""
+            };
+            let owner = ObjectKey::new(t.short_name().as_str(), namespace, field("name"));
+            let uid = field("uid");
+            self.owner_state_at(Some(&owner), key, uid) == OwnerState::Solid
+        })
+    }
+
     /// Whether every dependent not being deleted sees all its owners solid: then the dependents
     /// phase has nothing to do. Read in place, without copying a key or a reference (the common
     /// case of a pass, so it must be cheap).

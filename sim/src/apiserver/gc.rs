@@ -5,7 +5,7 @@
 //! saves turmoil a poll per tick (every host is polled every tick, idle or not).
 
 use super::Cluster;
-use crate::api::LogEntry;
+use crate::api::{ApiState, LogEntry};
 use crate::clock;
 use kubesim_model::WatchEventType;
 
@@ -57,7 +57,8 @@ impl GarbageCollector {
         if let Some(quiet) = self.quiet_at {
             let state = self.cluster.state();
             let log = state.log_after(quiet);
-            if !state.has_terminating_namespace() && !log.is_ok_and(|mut log| log.any(may_matter)) {
+            let matters = |e: &LogEntry| may_matter(&state, e);
+            if !state.has_terminating_namespace() && !log.is_ok_and(|mut log| log.any(matters)) {
                 self.quiet_at = Some(state.revision());
                 return;
             }
@@ -73,15 +74,16 @@ impl GarbageCollector {
 /// `spec.finalizers`), so after a pass that wrote nothing only a write changing one of those can
 /// make the next one write:
 /// - a deletion (an owner may be gone);
-/// - a new object that has owner references, a deletion timestamp or finalizers (a new object's
-///   uid is fresh, so no dependent can point at it yet);
+/// - a new object that has a deletion timestamp or finalizers, or an owner that is not solid
+///   (absent, or deleted in the foreground): its uid is fresh, so no dependent can point at it
+///   yet, and a dependent whose owners are all solid is left alone;
 /// - a change of one of those fields (a lease renewal or a status update leaves them as they
 ///   were, so it cannot);
 /// - any write of a namespace.
 ///
 /// While a namespace is being deleted every pass runs: the namespace controller empties it of
 /// whatever lands there.
-fn may_matter(e: &LogEntry) -> bool {
+fn may_matter(state: &ApiState, e: &LogEntry) -> bool {
     const FIELDS: [&str; 3] = ["ownerReferences", "deletionTimestamp", "finalizers"];
     fn field<'a>(o: &'a Value, f: &str) -> Option<&'a Value> {
         o.get("metadata")
@@ -92,7 +94,11 @@ fn may_matter(e: &LogEntry) -> bool {
         return true;
     }
     match &e.prev {
-        None => FIELDS.iter().any(|f| field(&e.object, f).is_some()),
+        None => {
+            FIELDS[1..].iter().any(|f| field(&e.object, f).is_some())
+                || (field(&e.object, FIELDS[0]).is_some()
+                    && !state.owners_solid_by_name(&e.key, &e.object))
+        }
         Some(prev) => FIELDS.iter().any(|f| field(&e.object, f) != field(prev, f)),
     }
 }
@@ -237,5 +243,44 @@ mod tests {
             !exists(&c, "default", "dep"),
             "a dependent of an absent owner goes"
         );
+    }
+
+    #[test]
+    fn a_dependent_created_after_a_quiet_pass_is_deleted_when_its_owner_is_absent_and_kept_when_solid(
+    ) {
+        let c = cluster();
+        let mut gc = GarbageCollector::new(Arc::clone(&c));
+        let owner = cm(&c, "default", json!({"metadata": {"name": "owner"}}));
+        gc.poll(Duration::ZERO);
+        let owned = |name: &str, owner: &str, kind: &str, uid: &Value| {
+            json!({"metadata": {
+                "name": name,
+                "ownerReferences": [{"apiVersion": "v1", "kind": kind, "name": owner, "uid": uid}],
+            }})
+        };
+        let uid = &owner["metadata"]["uid"];
+        cm(&c, "default", owned("kept", "owner", "ConfigMap", uid));
+        cm(
+            &c,
+            "default",
+            owned("orphan", "gone", "ConfigMap", &json!("gone-uid")),
+        );
+        // An owner of a type the server does not serve is looked up by uid by the pass.
+        cm(&c, "default", owned("odd", "owner", "Gadget", uid));
+        gc.poll(SEC);
+        assert!(exists(&c, "default", "kept"), "its owner is there");
+        assert!(!exists(&c, "default", "orphan"), "its owner never existed");
+        assert!(
+            exists(&c, "default", "odd"),
+            "the pass matches owners by uid, not kind"
+        );
+        let quiet = c.state().revision();
+        cm(
+            &c,
+            "default",
+            owned("late", "gone", "ConfigMap", &json!("gone-uid")),
+        );
+        gc.poll(2 * SEC);
+        assert!(c.state().revision() > quiet && !exists(&c, "default", "late"));
     }
 }
