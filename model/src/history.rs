@@ -213,95 +213,207 @@ pub enum EventKind {
     },
 }
 
-fn opt<T: fmt::Display>(v: &Option<T>) -> String {
-    match v {
-        Some(v) => v.to_string(),
-        None => "-".to_string(),
+/// Writes each [`Piece`] in turn to `w`; evaluates to the [`fmt::Result`].
+macro_rules! put {
+    ($w:expr, $($piece:expr),+ $(,)?) => {{
+        $(Piece::put($piece, $w)?;)+
+        fmt::Result::Ok(())
+    }};
+}
+
+/// One piece of a history line, written straight to the output: strings with `write_str`,
+/// integers with `itoa`, so that the hot path (every event of every run is hashed as its line)
+/// does not go through `core::fmt`'s argument and padding machinery. The bytes are those of the
+/// `write!` form the line was first defined with (the tests keep it as a reference).
+trait Piece {
+    /// Writes the piece to `w`.
+    fn put<W: fmt::Write>(self, w: &mut W) -> fmt::Result;
+}
+
+impl Piece for &str {
+    fn put<W: fmt::Write>(self, w: &mut W) -> fmt::Result {
+        w.write_str(self)
+    }
+}
+
+impl Piece for &String {
+    fn put<W: fmt::Write>(self, w: &mut W) -> fmt::Result {
+        w.write_str(self)
+    }
+}
+
+impl Piece for char {
+    fn put<W: fmt::Write>(self, w: &mut W) -> fmt::Result {
+        w.write_char(self)
+    }
+}
+
+impl Piece for WatchEventType {
+    fn put<W: fmt::Write>(self, w: &mut W) -> fmt::Result {
+        w.write_str(self.as_str())
+    }
+}
+
+/// Integers in decimal, as `{}` prints them.
+macro_rules! integer_piece {
+    ($($t:ty),+) => {$(
+        impl Piece for $t {
+            fn put<W: fmt::Write>(self, w: &mut W) -> fmt::Result {
+                w.write_str(itoa::Buffer::new().format(self))
+            }
+        }
+    )+};
+}
+integer_piece!(u16, u32, u64);
+
+/// A number zero-padded to at least six digits, as `{:06}` prints it (a longer number is
+/// printed in full).
+struct Pad6(u64);
+
+impl Piece for Pad6 {
+    fn put<W: fmt::Write>(self, w: &mut W) -> fmt::Result {
+        const ZEROS: &str = "000000";
+        let mut buf = itoa::Buffer::new();
+        let digits = buf.format(self.0);
+        // `get` rather than indexing: no zeros (and no panic) for seven digits or more.
+        w.write_str(ZEROS.get(digits.len()..).unwrap_or(""))?;
+        w.write_str(digits)
+    }
+}
+
+/// A duration in microseconds as seconds with six decimals and a unit: `1.250000s`.
+struct Seconds(u64);
+
+impl Piece for Seconds {
+    fn put<W: fmt::Write>(self, w: &mut W) -> fmt::Result {
+        put!(w, self.0 / 1_000_000, '.', Pad6(self.0 % 1_000_000), 's')
+    }
+}
+
+/// An optional value, `-` when absent.
+struct OrDash<T>(Option<T>);
+
+impl<T: Piece> Piece for OrDash<T> {
+    fn put<W: fmt::Write>(self, w: &mut W) -> fmt::Result {
+        match self.0 {
+            Some(v) => v.put(w),
+            None => w.write_char('-'),
+        }
+    }
+}
+
+/// Writes the text form of `kind` (the part of the line after the host).
+fn write_kind<W: fmt::Write>(w: &mut W, kind: &EventKind) -> fmt::Result {
+    match kind {
+        EventKind::Request {
+            conn,
+            verb,
+            target,
+            subresource,
+            rv,
+        } => {
+            put!(w, "request c", *conn, ' ', verb, ' ', target)?;
+            if let Some(s) = subresource {
+                put!(w, '/', s)?;
+            }
+            put!(w, " rv=", OrDash(rv.as_ref()))
+        }
+        EventKind::Response {
+            conn,
+            verb,
+            target,
+            code,
+            rv,
+            reason,
+        } => {
+            put!(
+                w,
+                "response c",
+                *conn,
+                ' ',
+                verb,
+                ' ',
+                target,
+                ' ',
+                *code,
+                " rv=",
+                OrDash(*rv)
+            )?;
+            if let Some(r) = reason {
+                put!(w, ' ', r)?;
+            }
+            Ok(())
+        }
+        EventKind::Commit { rev, op, key } => put!(w, "commit rev=", *rev, ' ', *op, ' ', key),
+        EventKind::Compact { rev } => put!(w, "compact rev=", *rev),
+        EventKind::WatchOpen {
+            watcher,
+            target,
+            rv,
+        } => put!(
+            w,
+            "watch-open w",
+            *watcher,
+            ' ',
+            target,
+            " rv=",
+            OrDash(rv.as_ref())
+        ),
+        EventKind::WatchSend {
+            watcher,
+            kind,
+            key,
+            rv,
+        } => {
+            put!(w, "watch-send w", *watcher, ' ', *kind)?;
+            if !key.is_empty() {
+                put!(w, ' ', key)?;
+            }
+            put!(w, " rv=", *rv)
+        }
+        EventKind::WatchClose { watcher, reason } => {
+            put!(w, "watch-close w", *watcher, ' ', reason)
+        }
+        EventKind::ConnOpen { conn, peer } => put!(w, "conn-open c", *conn, ' ', peer),
+        EventKind::ConnClose { conn } => put!(w, "conn-close c", *conn),
+        EventKind::CacheSync { rev } => put!(w, "cache-sync rev=", *rev),
+        EventKind::ConnectFailed { to, error } => put!(w, "connect-failed ", to, ' ', error),
+        EventKind::Client { text } => put!(w, "client ", text),
+        EventKind::Fault { text } => put!(w, "fault ", text),
+        EventKind::Heal { text } => put!(w, "heal ", text),
+        EventKind::Crash { target } => put!(w, "crash ", target),
+        EventKind::Restart { target } => put!(w, "restart ", target),
+        EventKind::QueueAdd { key, how } => put!(w, "queue-add ", key, ' ', how),
+        EventKind::QueueGet { key, worker } => put!(w, "queue-get ", key, " worker=", *worker),
+        EventKind::QueueDone { key } => put!(w, "queue-done ", key),
+        EventKind::ReconcileBegin { key, attempt } => {
+            put!(w, "reconcile-begin ", key, " attempt=", *attempt)
+        }
+        EventKind::ReconcileEnd {
+            key,
+            attempt,
+            outcome,
+            duration_us,
+        } => put!(
+            w,
+            "reconcile-end ",
+            key,
+            " attempt=",
+            *attempt,
+            ' ',
+            outcome,
+            " took=",
+            Seconds(*duration_us)
+        ),
+        EventKind::Informer { resource, text } => put!(w, "informer ", resource, ' ', text),
+        EventKind::Lease { lease, text } => put!(w, "lease ", lease, ' ', text),
+        EventKind::Runtime { text } => put!(w, "runtime ", text),
     }
 }
 
 impl fmt::Display for EventKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Request {
-                conn,
-                verb,
-                target,
-                subresource,
-                rv,
-            } => {
-                write!(f, "request c{conn} {verb} {target}")?;
-                if let Some(s) = subresource {
-                    write!(f, "/{s}")?;
-                }
-                write!(f, " rv={}", opt(rv))
-            }
-            Self::Response {
-                conn,
-                verb,
-                target,
-                code,
-                rv,
-                reason,
-            } => {
-                write!(f, "response c{conn} {verb} {target} {code} rv={}", opt(rv))?;
-                if let Some(r) = reason {
-                    write!(f, " {r}")?;
-                }
-                Ok(())
-            }
-            Self::Commit { rev, op, key } => write!(f, "commit rev={rev} {op} {key}"),
-            Self::Compact { rev } => write!(f, "compact rev={rev}"),
-            Self::WatchOpen {
-                watcher,
-                target,
-                rv,
-            } => {
-                write!(f, "watch-open w{watcher} {target} rv={}", opt(rv))
-            }
-            Self::WatchSend {
-                watcher,
-                kind,
-                key,
-                rv,
-            } => {
-                if key.is_empty() {
-                    write!(f, "watch-send w{watcher} {kind} rv={rv}")
-                } else {
-                    write!(f, "watch-send w{watcher} {kind} {key} rv={rv}")
-                }
-            }
-            Self::WatchClose { watcher, reason } => write!(f, "watch-close w{watcher} {reason}"),
-            Self::ConnOpen { conn, peer } => write!(f, "conn-open c{conn} {peer}"),
-            Self::ConnClose { conn } => write!(f, "conn-close c{conn}"),
-            Self::CacheSync { rev } => write!(f, "cache-sync rev={rev}"),
-            Self::ConnectFailed { to, error } => write!(f, "connect-failed {to} {error}"),
-            Self::Client { text } => write!(f, "client {text}"),
-            Self::Fault { text } => write!(f, "fault {text}"),
-            Self::Heal { text } => write!(f, "heal {text}"),
-            Self::Crash { target } => write!(f, "crash {target}"),
-            Self::Restart { target } => write!(f, "restart {target}"),
-            Self::QueueAdd { key, how } => write!(f, "queue-add {key} {how}"),
-            Self::QueueGet { key, worker } => write!(f, "queue-get {key} worker={worker}"),
-            Self::QueueDone { key } => write!(f, "queue-done {key}"),
-            Self::ReconcileBegin { key, attempt } => {
-                write!(f, "reconcile-begin {key} attempt={attempt}")
-            }
-            Self::ReconcileEnd {
-                key,
-                attempt,
-                outcome,
-                duration_us,
-            } => write!(
-                f,
-                "reconcile-end {key} attempt={attempt} {outcome} took={}.{:06}s",
-                duration_us / 1_000_000,
-                duration_us % 1_000_000
-            ),
-            Self::Informer { resource, text } => write!(f, "informer {resource} {text}"),
-            Self::Lease { lease, text } => write!(f, "lease {lease} {text}"),
-            Self::Runtime { text } => write!(f, "runtime {text}"),
-        }
+        write_kind(f, self)
     }
 }
 
@@ -316,22 +428,15 @@ impl fmt::Display for HistoryEvent {
 /// Writes the text line of event `id` (without its newline) from its parts: the one definition
 /// of the line that [`HistoryEvent`]'s `Display` and [`HistoryHasher::push_parts`] share, so an
 /// event hashed from its parts hashes the bytes it would print.
-fn write_line(
-    w: &mut impl fmt::Write,
+fn write_line<W: fmt::Write>(
+    w: &mut W,
     id: u64,
     time_us: u64,
     host: &str,
     kind: &EventKind,
 ) -> fmt::Result {
-    write!(
-        w,
-        "#{:06} {}.{:06}s {} {}",
-        id,
-        time_us / 1_000_000,
-        time_us % 1_000_000,
-        host,
-        kind
-    )
+    put!(w, '#', Pad6(id), ' ', Seconds(time_us), ' ', host, ' ')?;
+    write_kind(w, kind)
 }
 
 /// Streams history lines into the 64-bit history hash.
@@ -383,6 +488,553 @@ mod tests {
             time_us: 1_250_000,
             host: "apiserver-0".into(),
             kind,
+        }
+    }
+
+    // The `write!` form of the line, as it was first defined: the reference the `itoa` and
+    // `write_str` form must match byte for byte (pinned seeds and snapshots hash these bytes).
+
+    /// The reference's rendering of an optional value: the value, or `-`.
+    fn reference_opt<T: fmt::Display>(v: &Option<T>) -> String {
+        match v {
+            Some(v) => v.to_string(),
+            None => "-".to_string(),
+        }
+    }
+
+    /// [`EventKind`] rendered by the reference.
+    struct ReferenceKind<'a>(&'a EventKind);
+
+    impl fmt::Display for ReferenceKind<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self.0 {
+                EventKind::Request {
+                    conn,
+                    verb,
+                    target,
+                    subresource,
+                    rv,
+                } => {
+                    write!(f, "request c{conn} {verb} {target}")?;
+                    if let Some(s) = subresource {
+                        write!(f, "/{s}")?;
+                    }
+                    write!(f, " rv={}", reference_opt(rv))
+                }
+                EventKind::Response {
+                    conn,
+                    verb,
+                    target,
+                    code,
+                    rv,
+                    reason,
+                } => {
+                    write!(
+                        f,
+                        "response c{conn} {verb} {target} {code} rv={}",
+                        reference_opt(rv)
+                    )?;
+                    if let Some(r) = reason {
+                        write!(f, " {r}")?;
+                    }
+                    Ok(())
+                }
+                EventKind::Commit { rev, op, key } => write!(f, "commit rev={rev} {op} {key}"),
+                EventKind::Compact { rev } => write!(f, "compact rev={rev}"),
+                EventKind::WatchOpen {
+                    watcher,
+                    target,
+                    rv,
+                } => {
+                    write!(f, "watch-open w{watcher} {target} rv={}", reference_opt(rv))
+                }
+                EventKind::WatchSend {
+                    watcher,
+                    kind,
+                    key,
+                    rv,
+                } => {
+                    if key.is_empty() {
+                        write!(f, "watch-send w{watcher} {kind} rv={rv}")
+                    } else {
+                        write!(f, "watch-send w{watcher} {kind} {key} rv={rv}")
+                    }
+                }
+                EventKind::WatchClose { watcher, reason } => {
+                    write!(f, "watch-close w{watcher} {reason}")
+                }
+                EventKind::ConnOpen { conn, peer } => write!(f, "conn-open c{conn} {peer}"),
+                EventKind::ConnClose { conn } => write!(f, "conn-close c{conn}"),
+                EventKind::CacheSync { rev } => write!(f, "cache-sync rev={rev}"),
+                EventKind::ConnectFailed { to, error } => write!(f, "connect-failed {to} {error}"),
+                EventKind::Client { text } => write!(f, "client {text}"),
+                EventKind::Fault { text } => write!(f, "fault {text}"),
+                EventKind::Heal { text } => write!(f, "heal {text}"),
+                EventKind::Crash { target } => write!(f, "crash {target}"),
+                EventKind::Restart { target } => write!(f, "restart {target}"),
+                EventKind::QueueAdd { key, how } => write!(f, "queue-add {key} {how}"),
+                EventKind::QueueGet { key, worker } => write!(f, "queue-get {key} worker={worker}"),
+                EventKind::QueueDone { key } => write!(f, "queue-done {key}"),
+                EventKind::ReconcileBegin { key, attempt } => {
+                    write!(f, "reconcile-begin {key} attempt={attempt}")
+                }
+                EventKind::ReconcileEnd {
+                    key,
+                    attempt,
+                    outcome,
+                    duration_us,
+                } => write!(
+                    f,
+                    "reconcile-end {key} attempt={attempt} {outcome} took={}.{:06}s",
+                    duration_us / 1_000_000,
+                    duration_us % 1_000_000
+                ),
+                EventKind::Informer { resource, text } => write!(f, "informer {resource} {text}"),
+                EventKind::Lease { lease, text } => write!(f, "lease {lease} {text}"),
+                EventKind::Runtime { text } => write!(f, "runtime {text}"),
+            }
+        }
+    }
+
+    /// [`HistoryEvent`] rendered by the reference.
+    struct ReferenceEvent<'a>(&'a HistoryEvent);
+
+    impl fmt::Display for ReferenceEvent<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let e = self.0;
+            write!(
+                f,
+                "#{:06} {}.{:06}s {} {}",
+                e.id,
+                e.time_us / 1_000_000,
+                e.time_us % 1_000_000,
+                e.host,
+                ReferenceKind(&e.kind)
+            )
+        }
+    }
+
+    /// The reference's line for `event`.
+    fn reference_line(event: &HistoryEvent) -> String {
+        ReferenceEvent(event).to_string()
+    }
+
+    /// Checks every way the line is produced (the event's and the kind's `Display`, and the
+    /// hasher) against the reference.
+    fn assert_same_as_reference(event: &HistoryEvent) {
+        let reference = reference_line(event);
+        assert_eq!(event.to_string(), reference, "{event:?}");
+        assert_eq!(
+            event.kind.to_string(),
+            ReferenceKind(&event.kind).to_string(),
+            "{event:?}"
+        );
+        let mut hasher = HistoryHasher::new();
+        hasher.push(event);
+        assert_eq!(
+            hasher.finish(),
+            xxhash_rust::xxh3::xxh3_64(format!("{reference}\n").as_bytes()),
+            "{event:?}"
+        );
+    }
+
+    /// The position of `kind`'s variant in [`EventKind`]; an exhaustive match, so that a new
+    /// variant must be added here (and then to [`every_variant`]) before the tests compile.
+    fn variant_index(kind: &EventKind) -> usize {
+        match kind {
+            EventKind::Request { .. } => 0,
+            EventKind::Response { .. } => 1,
+            EventKind::Commit { .. } => 2,
+            EventKind::Compact { .. } => 3,
+            EventKind::WatchOpen { .. } => 4,
+            EventKind::WatchSend { .. } => 5,
+            EventKind::WatchClose { .. } => 6,
+            EventKind::ConnOpen { .. } => 7,
+            EventKind::ConnClose { .. } => 8,
+            EventKind::CacheSync { .. } => 9,
+            EventKind::ConnectFailed { .. } => 10,
+            EventKind::Client { .. } => 11,
+            EventKind::Fault { .. } => 12,
+            EventKind::Heal { .. } => 13,
+            EventKind::Crash { .. } => 14,
+            EventKind::Restart { .. } => 15,
+            EventKind::QueueAdd { .. } => 16,
+            EventKind::QueueGet { .. } => 17,
+            EventKind::QueueDone { .. } => 18,
+            EventKind::ReconcileBegin { .. } => 19,
+            EventKind::ReconcileEnd { .. } => 20,
+            EventKind::Informer { .. } => 21,
+            EventKind::Lease { .. } => 22,
+            EventKind::Runtime { .. } => 23,
+        }
+    }
+
+    /// How many variants [`EventKind`] has.
+    const VARIANTS: usize = 24;
+
+    /// One event of every variant, built from the number `n`, the text `s`, the watch event
+    /// type `op`, and optional fields present or not (`some`).
+    fn every_variant(n: u64, s: &str, op: WatchEventType, some: bool) -> Vec<EventKind> {
+        let text = || s.to_string();
+        let maybe = |v: String| some.then_some(v);
+        // The narrower fields take the low bits of `n`, and their own extremes when `n` is.
+        let n32 = if n == u64::MAX { u32::MAX } else { n as u32 };
+        let n16 = if n == u64::MAX { u16::MAX } else { n as u16 };
+        vec![
+            EventKind::Request {
+                conn: n,
+                verb: text(),
+                target: text(),
+                subresource: maybe(text()),
+                rv: maybe(text()),
+            },
+            EventKind::Response {
+                conn: n,
+                verb: text(),
+                target: text(),
+                code: n16,
+                rv: some.then_some(n),
+                reason: maybe(text()),
+            },
+            EventKind::Commit {
+                rev: n,
+                op,
+                key: text(),
+            },
+            EventKind::Compact { rev: n },
+            EventKind::WatchOpen {
+                watcher: n,
+                target: text(),
+                rv: maybe(text()),
+            },
+            EventKind::WatchSend {
+                watcher: n,
+                kind: op,
+                key: text(),
+                rv: n,
+            },
+            EventKind::WatchClose {
+                watcher: n,
+                reason: text(),
+            },
+            EventKind::ConnOpen {
+                conn: n,
+                peer: text(),
+            },
+            EventKind::ConnClose { conn: n },
+            EventKind::CacheSync { rev: n },
+            EventKind::ConnectFailed {
+                to: text(),
+                error: text(),
+            },
+            EventKind::Client { text: text() },
+            EventKind::Fault { text: text() },
+            EventKind::Heal { text: text() },
+            EventKind::Crash { target: text() },
+            EventKind::Restart { target: text() },
+            EventKind::QueueAdd {
+                key: text(),
+                how: text(),
+            },
+            EventKind::QueueGet {
+                key: text(),
+                worker: n32,
+            },
+            EventKind::QueueDone { key: text() },
+            EventKind::ReconcileBegin {
+                key: text(),
+                attempt: n32,
+            },
+            EventKind::ReconcileEnd {
+                key: text(),
+                attempt: n32,
+                outcome: text(),
+                duration_us: n,
+            },
+            EventKind::Informer {
+                resource: text(),
+                text: text(),
+            },
+            EventKind::Lease {
+                lease: text(),
+                text: text(),
+            },
+            EventKind::Runtime { text: text() },
+        ]
+    }
+
+    /// Numbers around the six-digit padding and the seconds boundary, and the extremes.
+    const NUMBERS: [u64; 12] = [
+        0,
+        5,
+        42,
+        99_999,
+        999_999,
+        1_000_000,
+        1_000_001,
+        1_250_000,
+        3_000_000,
+        12_345_678,
+        u64::MAX - 1,
+        u64::MAX,
+    ];
+
+    /// Texts: empty, plain, with spaces and slashes, and not ASCII.
+    const TEXTS: [&str; 5] = [
+        "",
+        "x",
+        "configmaps/default/a",
+        "error boom {}",
+        "ünïcødé ✓ 🦀",
+    ];
+
+    const OPS: [WatchEventType; 5] = [
+        WatchEventType::Added,
+        WatchEventType::Modified,
+        WatchEventType::Deleted,
+        WatchEventType::Bookmark,
+        WatchEventType::Error,
+    ];
+
+    #[test]
+    fn every_variant_renders_the_same_bytes_as_the_format_macro_reference() {
+        let mut seen = [false; VARIANTS];
+        for n in NUMBERS {
+            for s in TEXTS {
+                for (i, op) in OPS.into_iter().enumerate() {
+                    for some in [false, true] {
+                        for kind in every_variant(n, s, op, some) {
+                            seen[variant_index(&kind)] = true;
+                            let event = HistoryEvent {
+                                // The line's own numbers vary apart from the event's.
+                                id: NUMBERS[(i + usize::from(some)) % NUMBERS.len()],
+                                time_us: n,
+                                host: s.to_string(),
+                                kind,
+                            };
+                            assert_same_as_reference(&event);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(seen.iter().all(|&s| s), "variants not covered: {seen:?}");
+    }
+
+    #[test]
+    fn ids_and_times_render_the_same_bytes_as_the_reference_on_both_sides_of_six_digits() {
+        for id in NUMBERS {
+            for time_us in NUMBERS {
+                let event = HistoryEvent {
+                    id,
+                    time_us,
+                    host: "apiserver-0".into(),
+                    kind: EventKind::Compact { rev: id },
+                };
+                assert_same_as_reference(&event);
+            }
+        }
+    }
+
+    #[test]
+    fn zero_padding_pads_to_six_digits_and_prints_longer_numbers_in_full() {
+        let padded = |n: u64| {
+            let mut s = String::new();
+            Pad6(n)
+                .put(&mut s)
+                .expect("writing to a String cannot fail");
+            s
+        };
+        assert_eq!(padded(0), "000000");
+        assert_eq!(padded(5), "000005");
+        assert_eq!(padded(999_999), "999999");
+        assert_eq!(padded(1_000_000), "1000000");
+        assert_eq!(padded(u64::MAX), "18446744073709551615");
+        for n in NUMBERS {
+            assert_eq!(padded(n), format!("{n:06}"));
+        }
+    }
+
+    #[test]
+    fn width_and_fill_flags_are_ignored_as_the_reference_ignores_them() {
+        let e = ev(
+            7,
+            EventKind::Request {
+                conn: 1,
+                verb: "get".into(),
+                target: "pods/default/p".into(),
+                subresource: Some("status".into()),
+                rv: None,
+            },
+        );
+        assert_eq!(format!("{e:>200}"), format!("{:>200}", ReferenceEvent(&e)));
+        assert_eq!(format!("{e:*<3}"), format!("{:*<3}", ReferenceEvent(&e)));
+        assert_eq!(
+            format!("{:>200}", e.kind),
+            format!("{:>200}", ReferenceKind(&e.kind))
+        );
+    }
+
+    #[test]
+    fn hashing_from_parts_hashes_the_reference_lines_each_with_a_newline() {
+        let events: Vec<HistoryEvent> =
+            every_variant(1_000_001, "k", WatchEventType::Bookmark, true)
+                .into_iter()
+                .chain(every_variant(0, "", WatchEventType::Error, false))
+                .zip(NUMBERS.into_iter().cycle())
+                .enumerate()
+                .map(|(id, (kind, time_us))| HistoryEvent {
+                    id: id as u64,
+                    time_us,
+                    host: "client-1".into(),
+                    kind,
+                })
+                .collect();
+        let mut hasher = HistoryHasher::new();
+        let mut text = String::new();
+        for e in &events {
+            hasher.push_parts(e.id, e.time_us, &e.host, &e.kind);
+            text.push_str(&reference_line(e));
+            text.push('\n');
+        }
+        assert_eq!(hasher.finish(), xxhash_rust::xxh3::xxh3_64(text.as_bytes()));
+    }
+
+    mod arbitrary {
+        //! Arbitrary events of every variant against the reference.
+
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Any `u64`, often one near the padding and seconds boundaries or an extreme.
+        fn number() -> impl Strategy<Value = u64> {
+            prop_oneof![
+                any::<u64>(),
+                0..2_000_000u64,
+                (0..100u64).prop_map(|s| s * 1_000_000),
+                prop::sample::select(NUMBERS.to_vec()),
+            ]
+        }
+
+        /// Any text, often empty or short.
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![Just(String::new()), "[a-z/ -]{0,12}", any::<String>()]
+        }
+
+        fn op() -> impl Strategy<Value = WatchEventType> {
+            prop::sample::select(OPS.to_vec())
+        }
+
+        fn kind() -> impl Strategy<Value = EventKind> {
+            use proptest::option::of;
+            prop_oneof![
+                (number(), text(), text(), of(text()), of(text())).prop_map(
+                    |(conn, verb, target, subresource, rv)| EventKind::Request {
+                        conn,
+                        verb,
+                        target,
+                        subresource,
+                        rv,
+                    }
+                ),
+                (
+                    number(),
+                    text(),
+                    text(),
+                    any::<u16>(),
+                    of(number()),
+                    of(text())
+                )
+                    .prop_map(|(conn, verb, target, code, rv, reason)| {
+                        EventKind::Response {
+                            conn,
+                            verb,
+                            target,
+                            code,
+                            rv,
+                            reason,
+                        }
+                    }),
+                (number(), op(), text()).prop_map(|(rev, op, key)| EventKind::Commit {
+                    rev,
+                    op,
+                    key
+                }),
+                number().prop_map(|rev| EventKind::Compact { rev }),
+                (number(), text(), of(text())).prop_map(|(watcher, target, rv)| {
+                    EventKind::WatchOpen {
+                        watcher,
+                        target,
+                        rv,
+                    }
+                }),
+                (number(), op(), text(), number()).prop_map(|(watcher, kind, key, rv)| {
+                    EventKind::WatchSend {
+                        watcher,
+                        kind,
+                        key,
+                        rv,
+                    }
+                }),
+                (number(), text())
+                    .prop_map(|(watcher, reason)| EventKind::WatchClose { watcher, reason }),
+                (number(), text()).prop_map(|(conn, peer)| EventKind::ConnOpen { conn, peer }),
+                number().prop_map(|conn| EventKind::ConnClose { conn }),
+                number().prop_map(|rev| EventKind::CacheSync { rev }),
+                (text(), text()).prop_map(|(to, error)| EventKind::ConnectFailed { to, error }),
+                text().prop_map(|text| EventKind::Client { text }),
+                text().prop_map(|text| EventKind::Fault { text }),
+                text().prop_map(|text| EventKind::Heal { text }),
+                text().prop_map(|target| EventKind::Crash { target }),
+                text().prop_map(|target| EventKind::Restart { target }),
+                (text(), text()).prop_map(|(key, how)| EventKind::QueueAdd { key, how }),
+                (text(), any::<u32>())
+                    .prop_map(|(key, worker)| EventKind::QueueGet { key, worker }),
+                text().prop_map(|key| EventKind::QueueDone { key }),
+                (text(), any::<u32>())
+                    .prop_map(|(key, attempt)| EventKind::ReconcileBegin { key, attempt }),
+                (text(), any::<u32>(), text(), number()).prop_map(
+                    |(key, attempt, outcome, duration_us)| EventKind::ReconcileEnd {
+                        key,
+                        attempt,
+                        outcome,
+                        duration_us,
+                    }
+                ),
+                (text(), text())
+                    .prop_map(|(resource, text)| EventKind::Informer { resource, text }),
+                (text(), text()).prop_map(|(lease, text)| EventKind::Lease { lease, text }),
+                text().prop_map(|text| EventKind::Runtime { text }),
+            ]
+        }
+
+        fn event() -> impl Strategy<Value = HistoryEvent> {
+            (number(), number(), text(), kind()).prop_map(|(id, time_us, host, kind)| {
+                HistoryEvent {
+                    id,
+                    time_us,
+                    host,
+                    kind,
+                }
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2048))]
+
+            #[test]
+            fn arbitrary_events_of_every_variant_render_the_same_bytes_as_the_reference(
+                e in event()
+            ) {
+                prop_assert_eq!(e.to_string(), reference_line(&e));
+                prop_assert_eq!(e.kind.to_string(), ReferenceKind(&e.kind).to_string());
+                let mut hasher = HistoryHasher::new();
+                hasher.push(&e);
+                prop_assert_eq!(
+                    hasher.finish(),
+                    xxhash_rust::xxh3::xxh3_64(format!("{}\n", reference_line(&e)).as_bytes())
+                );
+            }
         }
     }
 
