@@ -218,6 +218,15 @@ impl LabelSelector {
         self.matches_with(|k| labels.iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v))
     }
 
+    /// The first requirement that asks for one value (`key=v`, `key==v`, `key in (v)`): every
+    /// object the selector matches carries that label.
+    pub(crate) fn equality(&self) -> Option<(&str, &str)> {
+        self.requirements.iter().find_map(|(key, op)| match op {
+            Op::In(vs) if vs.len() == 1 => Some((key.as_str(), vs[0].as_str())),
+            _ => None,
+        })
+    }
+
     /// [`LabelSelector::matches`] over an object's `metadata.labels` map, read in place.
     pub(crate) fn matches_map(&self, labels: Option<&serde_json::Map<String, Value>>) -> bool {
         self.matches_with(|k| labels.and_then(|l| l.get(k)).and_then(Value::as_str))

@@ -2,6 +2,7 @@
 //! `metadata.resourceVersion` is the revision of its last write; a log of commits (with the
 //! previous object) kept until compaction, for watches and for lists at an older revision.
 
+use super::label_index::LabelIndex;
 use super::{meta, LogEntry};
 use kubesim_model::{ApiError, ObjectKey, WatchEventType};
 use serde_json::Value;
@@ -15,6 +16,8 @@ pub(crate) const REVISION_INITIAL: u64 = 1;
 #[derive(Clone)]
 pub(crate) struct Store {
     objects: BTreeMap<ObjectKey, Arc<Value>>,
+    /// `objects` by label, kept with it.
+    labels: LabelIndex,
     revision: u64,
     /// The log holds exactly the commits with revision in `(compacted, revision]`.
     compacted: u64,
@@ -29,6 +32,7 @@ impl Store {
     pub(crate) fn new(compaction_window: u64) -> Self {
         Self {
             objects: BTreeMap::new(),
+            labels: LabelIndex::default(),
             revision: REVISION_INITIAL,
             compacted: 0,
             log: VecDeque::new(),
@@ -63,6 +67,21 @@ impl Store {
             .take_while(move |(k, _)| k.resource == resource)
     }
 
+    /// The objects of `resource` labelled `label=value`, in key order (a subsequence of
+    /// [`Store::range`]).
+    pub(crate) fn labelled<'a>(
+        &'a self,
+        resource: &str,
+        label: &str,
+        value: &str,
+    ) -> impl Iterator<Item = (&'a ObjectKey, &'a Arc<Value>)> + 'a {
+        self.labels.keys(resource, label, value).map(|k| {
+            self.objects
+                .get_key_value(k)
+                .expect("invariant: the label index holds stored keys only")
+        })
+    }
+
     /// Writes `object` (or removes the key, for `Deleted`) at revision `revision + 1`, setting
     /// its `metadata.resourceVersion`; returns the stored object. For `Deleted`, `object` is the
     /// last state, which the log keeps with the delete's revision (as etcd's watch does).
@@ -95,6 +114,8 @@ impl Store {
             kind == WatchEventType::Added,
             "invariant: ADDED exactly when the key was absent ({key})"
         );
+        let now = (kind != WatchEventType::Deleted).then_some(&*object);
+        self.labels.update(key, prev.as_deref(), now);
         if let Some(last) = self.log.back() {
             assert!(last.rev < rev, "invariant: log entries are ordered");
         }
@@ -159,9 +180,13 @@ impl Store {
             let entry = self.log.pop_back().expect("invariant: checked non-empty");
             match (entry.kind, entry.prev) {
                 (WatchEventType::Added, _) => {
-                    self.objects.remove(&entry.key);
+                    let gone = self.objects.remove(&entry.key);
+                    self.labels.update(&entry.key, gone.as_deref(), None);
                 }
                 (_, Some(prev)) => {
+                    let undone = self.objects.get(&entry.key).cloned();
+                    self.labels
+                        .update(&entry.key, undone.as_deref(), Some(&*prev));
                     self.objects.insert(entry.key, prev);
                 }
                 (_, None) => panic!("invariant: a MODIFIED or DELETED entry has a prev object"),
@@ -284,5 +309,33 @@ mod tests {
         assert_eq!(next["metadata"]["resourceVersion"], "4");
         s.compact(4);
         assert_eq!(s.rewind(2).expect_err("compacted").code(), 410);
+    }
+
+    #[test]
+    fn the_label_index_follows_every_commit_and_rewind() {
+        let mut s = Store::new(0);
+        let app = |a: &str| json!({"metadata": {"labels": {"app": a}}});
+        let kept = |s: &Store| {
+            assert_eq!(
+                s.labels,
+                LabelIndex::of(s.iter().map(|(k, v)| (k, &**v))),
+                "the kept index is the index of the stored objects"
+            );
+            let names = |a: &str| -> Vec<String> {
+                s.labelled("configmaps", "app", a)
+                    .map(|(k, _)| k.name.clone())
+                    .collect()
+            };
+            (names("x"), names("y"))
+        };
+        s.commit(WatchEventType::Added, &key("a"), app("x")); // 2
+        s.commit(WatchEventType::Added, &key("b"), app("x")); // 3
+        assert_eq!(kept(&s), (vec!["a".into(), "b".into()], vec![]));
+        s.commit(WatchEventType::Modified, &key("a"), app("y")); // 4
+        s.commit(WatchEventType::Deleted, &key("b"), app("x")); // 5
+        s.commit(WatchEventType::Added, &key("c"), app("y")); // 6
+        assert_eq!(kept(&s), (vec![], vec!["a".into(), "c".into()]));
+        s.rewind(3).expect("not compacted");
+        assert_eq!(kept(&s), (vec!["a".into(), "b".into()], vec![]));
     }
 }
