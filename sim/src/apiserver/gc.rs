@@ -151,6 +151,12 @@ mod tests {
         )
     }
 
+    /// PUT of the ConfigMap `name` in `default`.
+    fn put_cm(c: &Cluster, name: &str, body: Value) -> Arc<Value> {
+        let cm = ResourceType::config_map();
+        send(c, Verb::Update, cm, Some("default"), Some(name), Some(body))
+    }
+
     #[test]
     fn an_object_created_in_a_terminating_namespace_after_a_quiet_pass_is_deleted_by_the_next() {
         let c = cluster();
@@ -218,26 +224,12 @@ mod tests {
         // A data change of the dependent keeps it.
         let mut body = owned("dep", &owner["metadata"]["uid"]);
         body["data"] = json!({"k": "v"});
-        send(
-            &c,
-            Verb::Update,
-            ResourceType::config_map(),
-            Some("default"),
-            Some("dep"),
-            Some(body),
-        );
+        put_cm(&c, "dep", body);
         gc.poll(2 * SEC);
         assert!(exists(&c, "default", "dep"));
 
         // Its owner reference rewritten to a uid that no object has: the next pass deletes it.
-        send(
-            &c,
-            Verb::Update,
-            ResourceType::config_map(),
-            Some("default"),
-            Some("dep"),
-            Some(owned("dep", &json!("no-such-uid"))),
-        );
+        put_cm(&c, "dep", owned("dep", &json!("no-such-uid")));
         gc.poll(3 * SEC);
         assert!(
             !exists(&c, "default", "dep"),

@@ -204,7 +204,9 @@ impl World {
     /// Requires the cluster to converge: `predicate` over storage's typed objects must hold
     /// within `deadline` after the heal time and still at the end (`None`: by the end of the
     /// run). The harness probes it once per simulated second after the heal; the verdict is the
-    /// `converges` oracle ([`World::convergence_verdict`]).
+    /// `converges` oracle ([`World::convergence_verdict`]). The predicate must be a function of
+    /// the objects it reads through [`Objects::of`]: a probe is skipped while no write touched
+    /// a type it read at the last one.
     pub fn converges_within(
         &mut self,
         deadline: Option<Duration>,
