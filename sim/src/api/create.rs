@@ -338,15 +338,7 @@ mod tests {
 
     #[test]
     fn create_drops_status_when_the_type_has_a_status_subresource() {
-        let mut s = state();
-        let t = widget();
-        s.register(t.clone());
-        let o = create(
-            &mut s,
-            &t,
-            json!({"metadata": {"name": "w"}, "status": {"ok": true}}),
-        )
-        .expect("created");
+        let (_, _, o) = with_widget(json!({"metadata": {"name": "w"}, "status": {"ok": true}}));
         assert!(o.get("status").is_none());
     }
 

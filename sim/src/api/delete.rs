@@ -207,15 +207,7 @@ mod tests {
 
     #[test]
     fn delete_with_finalizers_sets_deletion_timestamp_and_bumps_generation() {
-        let mut s = state();
-        let t = widget();
-        s.register(t.clone());
-        create(
-            &mut s,
-            &t,
-            json!({"metadata": {"name": "w", "finalizers": ["x"]}}),
-        )
-        .expect("created");
+        let (mut s, t, _) = with_widget(json!({"metadata": {"name": "w", "finalizers": ["x"]}}));
         let o = delete(&mut s, &t, "w").expect("deleting");
         assert_eq!(o["metadata"]["deletionTimestamp"], LATER);
         assert_eq!(o["metadata"]["deletionGracePeriodSeconds"], 0);

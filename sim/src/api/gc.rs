@@ -96,11 +96,8 @@ impl ApiState {
     /// apiVersion its references carry (no uid index: one lookup per reference). False when a
     /// reference names a type that is not served, which the caller treats as "may matter".
     pub(crate) fn owners_solid_by_name(&self, key: &ObjectKey, obj: &Value) -> bool {
-        let refs = meta::meta(obj)
-            .and_then(|m| m.get("ownerReferences"))
-            .and_then(Value::as_array);
-        refs.into_iter().flatten().all(|r| {
-            let field = |f: &str| r.get(f).and_then(Value::as_str).unwrap_or("");
+        meta::owner_references(obj).all(|r| {
+            let field = |f: &str| meta::ref_str(r, f);
             let (api_version, kind) = (field("apiVersion"), field("kind"));
             let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
             let Some(t) = self

@@ -6,6 +6,7 @@
 //! controller listing the pods of one owner per reconcile, over hundreds of pods, was a tenth of
 //! a run.
 
+use super::meta;
 use kubesim_model::ObjectKey;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,9 +19,7 @@ pub(crate) struct LabelIndex {
 
 /// `metadata.labels` with string values, as selectors read them.
 fn labels(obj: Option<&Value>) -> impl Iterator<Item = (&String, &str)> {
-    obj.and_then(|o| o.get("metadata"))
-        .and_then(|m| m.get("labels"))
-        .and_then(Value::as_object)
+    obj.and_then(meta::labels_map)
         .into_iter()
         .flat_map(Map::iter)
         .filter_map(|(k, v)| v.as_str().map(|v| (k, v)))

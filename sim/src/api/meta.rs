@@ -139,14 +139,23 @@ pub(crate) struct OwnerRef {
     pub(crate) block_owner_deletion: bool,
 }
 
-/// The uids of `metadata.ownerReferences`, read in place.
-pub(crate) fn owner_ref_uids(obj: &Value) -> impl Iterator<Item = &str> {
+/// The entries of `metadata.ownerReferences`, read in place (none when it is not a list).
+pub(crate) fn owner_references(obj: &Value) -> impl Iterator<Item = &Value> {
     meta(obj)
         .and_then(|m| m.get("ownerReferences"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .map(|r| r.get("uid").and_then(Value::as_str).unwrap_or(""))
+}
+
+/// A string field of one owner reference (empty when missing).
+pub(crate) fn ref_str<'a>(r: &'a Value, field: &str) -> &'a str {
+    r.get(field).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The uids of `metadata.ownerReferences`, read in place.
+pub(crate) fn owner_ref_uids(obj: &Value) -> impl Iterator<Item = &str> {
+    owner_references(obj).map(|r| ref_str(r, "uid"))
 }
 
 /// Whether `metadata.finalizers` holds `f`, read in place.
@@ -158,35 +167,23 @@ pub(crate) fn has_finalizer(obj: &Value, f: &str) -> bool {
 }
 
 pub(crate) fn owner_refs(obj: &Value) -> Vec<OwnerRef> {
-    meta(obj)
-        .and_then(|m| m.get("ownerReferences"))
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|r| OwnerRef {
-                    uid: r.get("uid").and_then(Value::as_str).unwrap_or("").into(),
-                    block_owner_deletion: r
-                        .get("blockOwnerDeletion")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                })
-                .collect()
+    owner_references(obj)
+        .map(|r| OwnerRef {
+            uid: ref_str(r, "uid").into(),
+            block_owner_deletion: r
+                .get("blockOwnerDeletion")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// Removes the ownerReferences with the given uid.
 pub(crate) fn remove_owner_ref(obj: &mut Value, owner_uid: &str) {
-    let refs: Vec<Value> = meta(obj)
-        .and_then(|m| m.get("ownerReferences"))
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter(|r| r.get("uid").and_then(Value::as_str) != Some(owner_uid))
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
+    let refs: Vec<Value> = owner_references(obj)
+        .filter(|r| r.get("uid").and_then(Value::as_str) != Some(owner_uid))
+        .cloned()
+        .collect();
     set_field(
         obj,
         "ownerReferences",
@@ -372,15 +369,9 @@ fn check_meta(m: &Map<String, Value>) -> Result<(), ApiError> {
 /// `ValidateOwnerReferences`: field errors for owner references missing a required field.
 pub(crate) fn owner_ref_errors(obj: &Value) -> Vec<String> {
     let mut errs = Vec::new();
-    let Some(refs) = meta(obj)
-        .and_then(|m| m.get("ownerReferences"))
-        .and_then(Value::as_array)
-    else {
-        return errs;
-    };
     let mut controllers = 0;
-    for r in refs {
-        let s = |f: &str| r.get(f).and_then(Value::as_str).unwrap_or("");
+    for r in owner_references(obj) {
+        let s = |f: &str| ref_str(r, f);
         let p = "metadata.ownerReferences";
         let required = [
             ("apiVersion", "version must not be empty"),

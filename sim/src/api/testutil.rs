@@ -120,16 +120,16 @@ pub(crate) fn assert_error(e: &ApiError, code: u16, message: &str) {
     assert_eq!((e.code(), e.message.as_str()), (code, message));
 }
 
-/// A store with the `widgets` type registered and widget `w` created (`spec: {a: 1}`).
-pub(crate) fn with_widget_w() -> (ApiState, ResourceType, Value) {
+/// A store with the `widgets` type registered and one widget created from `body`.
+pub(crate) fn with_widget(body: Value) -> (ApiState, ResourceType, Value) {
     let mut s = state();
     let t = widget();
     s.register(t.clone());
-    let o = create(
-        &mut s,
-        &t,
-        serde_json::json!({"metadata": {"name": "w"}, "spec": {"a": 1}}),
-    )
-    .expect("created");
+    let o = create(&mut s, &t, body).expect("created");
     (s, t, o)
+}
+
+/// [`with_widget`] with widget `w` (`spec: {a: 1}`).
+pub(crate) fn with_widget_w() -> (ApiState, ResourceType, Value) {
+    with_widget(serde_json::json!({"metadata": {"name": "w"}, "spec": {"a": 1}}))
 }

@@ -84,8 +84,10 @@ impl GarbageCollector {
 /// While a namespace is being deleted every pass runs: the namespace controller empties it of
 /// whatever lands there.
 fn may_matter(state: &ApiState, e: &LogEntry) -> bool {
-    const FIELDS: [&str; 3] = ["ownerReferences", "deletionTimestamp", "finalizers"];
-    fn field<'a>(o: &'a Value, f: &str) -> Option<&'a Value> {
+    const OWNERS: &str = "ownerReferences";
+    const DELETION: [&str; 2] = ["deletionTimestamp", "finalizers"];
+    /// `metadata.<f>` when set to something other than null or an empty list.
+    fn set<'a>(o: &'a Value, f: &str) -> Option<&'a Value> {
         o.get("metadata")
             .and_then(|m| m.get(f))
             .filter(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
@@ -93,13 +95,16 @@ fn may_matter(state: &ApiState, e: &LogEntry) -> bool {
     if e.kind == WatchEventType::Deleted || e.key.resource == NAMESPACES {
         return true;
     }
+    let o = &e.object;
     match &e.prev {
         None => {
-            FIELDS[1..].iter().any(|f| field(&e.object, f).is_some())
-                || (field(&e.object, FIELDS[0]).is_some()
-                    && !state.owners_solid_by_name(&e.key, &e.object))
+            DELETION.iter().any(|f| set(o, f).is_some())
+                || (set(o, OWNERS).is_some() && !state.owners_solid_by_name(&e.key, o))
         }
-        Some(prev) => FIELDS.iter().any(|f| field(&e.object, f) != field(prev, f)),
+        Some(prev) => DELETION
+            .iter()
+            .chain([&OWNERS])
+            .any(|f| set(o, f) != set(prev, f)),
     }
 }
 

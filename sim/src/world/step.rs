@@ -68,7 +68,8 @@ impl World {
             self.apply_due_faults();
             self.crash_after_due_writes();
             self.gc.poll(now);
-            if let Some(c) = &mut self.convergence {
+            // Storage's lock only when a probe is due (most steps are not at a whole second).
+            if let Some(c) = self.convergence.as_mut().filter(|c| c.next_probe() <= now) {
                 let state = self.cluster.state();
                 let touched = |after, read: &_| crate::kit::converge::touched(&state, after, read);
                 c.poll(now, state.revision(), touched, || {

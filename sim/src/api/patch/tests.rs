@@ -5,15 +5,8 @@ use super::super::*;
 use serde_json::json;
 
 fn setup() -> (ApiState, ResourceType) {
-    let mut s = state();
-    let t = widget();
-    s.register(t.clone());
-    create(
-        &mut s,
-        &t,
-        json!({"metadata": {"name": "w", "labels": {"a": "1"}}, "spec": {"x": 1, "y": 2}}),
-    )
-    .expect("created");
+    let body = json!({"metadata": {"name": "w", "labels": {"a": "1"}}, "spec": {"x": 1, "y": 2}});
+    let (s, t, _) = with_widget(body);
     (s, t)
 }
 
