@@ -376,7 +376,8 @@ impl<'a> Sim<'a> {
     pub fn links(&self, f: impl FnOnce(LinksIter)) {
         let top = &mut self.world.borrow_mut().topology;
 
-        f(top.iter_mut())
+        f(top.iter_mut());
+        top.recount();
     }
 
     /// Run the simulation until all client hosts have completed.

@@ -26,6 +26,10 @@ pub(crate) struct Topology {
 
     /// Time the network's clock moved without its runtime ([`Topology::advance_by`]).
     skipped: Duration,
+
+    /// Messages ready to be delivered, over all links (the sum of [`Link::queued`]): when it is
+    /// zero, [`Topology::has_deliverable`] answers without visiting the links.
+    queued: usize,
 }
 
 /// This type is used as the key in the [`Topology::links`] map. See [`new`]
@@ -155,6 +159,9 @@ struct Link {
     /// Messages that are ready to be delivered.
     deliverable: IndexMap<IpAddr, VecDeque<Envelope>>,
 
+    /// How many messages `deliverable` holds.
+    queued: usize,
+
     /// The current network time, moved forward with [`Link::tick`].
     now: Instant,
 }
@@ -182,6 +189,7 @@ impl Topology {
             links: IndexMap::new(),
             rt: Rt::no_software(),
             skipped: Duration::ZERO,
+            queued: 0,
         }
     }
 
@@ -244,7 +252,10 @@ impl Topology {
         message: Protocol,
     ) -> Result<()> {
         if let Some(link) = self.links.get_mut(&Pair::new(src.ip(), dst.ip())) {
-            link.enqueue_message(&self.config, rand, src, dst, message)
+            let before = link.queued;
+            let result = link.enqueue_message(&self.config, rand, src, dst, message);
+            self.queued = self.queued + link.queued - before;
+            result
         } else {
             Err(Error::new(
                 ErrorKind::ConnectionRefused,
@@ -260,6 +271,12 @@ impl Topology {
                 link.deliver_messages(&self.config, rand, dst);
             }
         }
+        self.recount();
+    }
+
+    /// Sets [`Topology::queued`] from the links (after anything that may move their messages).
+    pub(crate) fn recount(&mut self) {
+        self.queued = self.links.values().map(|l| l.queued).sum();
     }
 
     pub(crate) fn hold(&mut self, a: IpAddr, b: IpAddr) {
@@ -296,6 +313,7 @@ impl Topology {
         for link in self.links.values_mut() {
             link.tick(now);
         }
+        self.recount();
     }
 
     pub(crate) fn tick_by(&mut self, duration: Duration) {
@@ -304,6 +322,7 @@ impl Topology {
         for link in self.links.values_mut() {
             link.tick(now);
         }
+        self.recount();
     }
 
     /// The simulated time the earliest message in flight becomes deliverable, given that the
@@ -324,6 +343,9 @@ impl Topology {
 
     /// Whether messages wait to be delivered to `addr`.
     pub(crate) fn has_deliverable(&self, addr: IpAddr) -> bool {
+        if self.queued == 0 {
+            return false; // the common case: every message delivered or in flight
+        }
         // A link's queues are read by iteration (at most two): no hashing of `addr`.
         self.links.iter().any(|(pair, link)| {
             (pair.0 == addr || pair.1 == addr)
@@ -375,6 +397,7 @@ impl Link {
             config: config::Link::default(),
             sent: VecDeque::new(),
             deliverable: IndexMap::new(),
+            queued: 0,
             now,
         }
     }
@@ -475,6 +498,7 @@ impl Link {
                         .entry(sent.dst.ip())
                         .or_default()
                         .push_back(envelope);
+                    self.queued += 1;
                     deliverable += 1;
                 }
             }
@@ -496,6 +520,7 @@ impl Link {
             .or_default()
             .drain(..)
             .collect::<Vec<Envelope>>();
+        self.queued -= deliverable.len();
 
         for message in deliverable {
             let (src, dst) = (message.src, message.dst);

@@ -15,6 +15,9 @@
 //!    blocks (`blockOwnerDeletion: true`) loses the finalizer (and is removed if it was the
 //!    last one).
 //!
+//! A pass reads storage's [`GcIndex`](super::gc_index::GcIndex): it visits only the objects with
+//! owner references and those being deleted, and finds owners by uid.
+//!
 //! Owners are matched by uid, in the dependent's namespace or cluster-scoped. Differences from
 //! the real collector: no informer delay or retries (the caller decides when a pass runs);
 //! ownerReference `kind`/`apiVersion` are not checked against the owner.
@@ -23,9 +26,7 @@ use super::delete::{FINALIZER_FOREGROUND, FINALIZER_ORPHAN};
 use super::update::UpdateScope;
 use super::{meta, ApiState, DeleteOptions, Propagation};
 use kubesim_model::{ObjectKey, ResourceType};
-use rustc_hash::FxHashMap;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// How a dependent sees one of its owners.
@@ -49,22 +50,21 @@ impl ApiState {
             .cloned()
     }
 
-    /// uid -> key of the stored objects whose uid is in `wanted`.
-    fn uid_index(&self, wanted: &BTreeSet<&str>) -> BTreeMap<String, ObjectKey> {
-        self.store
-            .iter()
-            .filter(|(_, o)| wanted.contains(meta::uid(o)))
-            .map(|(k, o)| (meta::uid(o).to_string(), k.clone()))
-            .collect()
+    /// How `dependent` sees its owner with `uid`.
+    fn owner_state(&self, dependent: &ObjectKey, uid: &str) -> OwnerState {
+        self.owner_state_at(self.store.gc_index().key_of(uid), dependent, uid)
     }
 
-    fn owner_state(
-        &self,
-        index: &BTreeMap<String, ObjectKey>,
-        dependent: &ObjectKey,
-        uid: &str,
-    ) -> OwnerState {
-        self.owner_state_at(index.get(uid), dependent, uid)
+    /// The stored objects with owner references, in key order.
+    fn owned(&self) -> impl Iterator<Item = (&ObjectKey, &Arc<Value>)> {
+        let store = &self.store;
+        store.gc_index().owned().map(|k| (k, store.indexed(k)))
+    }
+
+    /// The stored objects being deleted, in key order.
+    fn deleting(&self) -> impl Iterator<Item = (&ObjectKey, &Arc<Value>)> {
+        let store = &self.store;
+        store.gc_index().deleting().map(|k| (k, store.indexed(k)))
     }
 
     /// How `dependent` sees its owner with `uid`, found (if at all) at `owner_key`.
@@ -122,15 +122,10 @@ impl ApiState {
     /// phase has nothing to do. Read in place, without copying a key or a reference (the common
     /// case of a pass, so it must be cheap).
     fn all_owners_solid(&self) -> bool {
-        let by_uid: FxHashMap<&str, &ObjectKey> =
-            self.store.iter().map(|(k, o)| (meta::uid(o), k)).collect();
-        self.store
-            .iter()
+        self.owned()
             .filter(|(_, o)| meta::deletion_timestamp(o).is_none())
             .all(|(k, o)| {
-                meta::owner_ref_uids(o).all(|uid| {
-                    self.owner_state_at(by_uid.get(uid).copied(), k, uid) == OwnerState::Solid
-                })
+                meta::owner_ref_uids(o).all(|uid| self.owner_state(k, uid) == OwnerState::Solid)
             })
     }
 
@@ -153,8 +148,7 @@ impl ApiState {
     }
 
     fn dependents_of(&self, uid: &str) -> Vec<(ObjectKey, Arc<Value>)> {
-        self.store
-            .iter()
+        self.owned()
             .filter(|(_, o)| meta::owner_refs(o).iter().any(|r| r.uid == uid))
             .map(|(k, o)| (k.clone(), Arc::clone(o)))
             .collect()
@@ -167,11 +161,8 @@ pub(crate) fn collect_garbage(state: &mut ApiState, now: &str) -> usize {
 
     // 1. Orphan.
     let orphaning: Vec<(ObjectKey, String)> = state
-        .store
-        .iter()
-        .filter(|(_, o)| {
-            meta::deletion_timestamp(o).is_some() && has_finalizer(o, FINALIZER_ORPHAN)
-        })
+        .deleting()
+        .filter(|(_, o)| has_finalizer(o, FINALIZER_ORPHAN))
         .map(|(k, o)| (k.clone(), meta::uid(o).to_string()))
         .collect();
     for (owner, uid) in orphaning {
@@ -194,24 +185,16 @@ pub(crate) fn collect_garbage(state: &mut ApiState, now: &str) -> usize {
         Vec::new()
     } else {
         state
-            .store
-            .iter()
+            .owned()
             .filter(|(_, o)| meta::deletion_timestamp(o).is_none())
             .map(|(k, o)| (k.clone(), meta::owner_refs(o)))
             .filter(|(_, refs)| !refs.is_empty())
             .collect()
     };
-    // Built once, over the referenced uids only: owners are only removed during a pass, and
-    // `owner_state` checks the store.
-    let wanted: BTreeSet<&str> = dependents
-        .iter()
-        .flat_map(|(_, refs)| refs.iter().map(|r| r.uid.as_str()))
-        .collect();
-    let index = state.uid_index(&wanted);
     for (key, refs) in &dependents {
         let states: Vec<(String, OwnerState)> = refs
             .iter()
-            .map(|r| (r.uid.clone(), state.owner_state(&index, key, &r.uid)))
+            .map(|r| (r.uid.clone(), state.owner_state(key, &r.uid)))
             .collect();
         if states.iter().all(|(_, s)| *s == OwnerState::Solid) {
             continue; // the common case: nothing to do, and nothing of this dependent changed
@@ -262,11 +245,8 @@ pub(crate) fn collect_garbage(state: &mut ApiState, now: &str) -> usize {
 
     // 3. Foreground completion.
     let foreground: Vec<(ObjectKey, String)> = state
-        .store
-        .iter()
-        .filter(|(_, o)| {
-            meta::deletion_timestamp(o).is_some() && has_finalizer(o, FINALIZER_FOREGROUND)
-        })
+        .deleting()
+        .filter(|(_, o)| has_finalizer(o, FINALIZER_FOREGROUND))
         .map(|(k, o)| (k.clone(), meta::uid(o).to_string()))
         .collect();
     for (owner, uid) in foreground {

@@ -12,8 +12,9 @@
 //! existing object goes through the one update path in `update.rs` (optimistic concurrency,
 //! server-managed fields, generation, finalizers, no-op detection), so PUT, PATCH, server-side
 //! apply and the garbage collector (`gc.rs`) share its rules. Storage (`store.rs`) only knows
-//! keys, revisions and the log (and an index of objects by label, `label_index.rs`, for
-//! lists with an equality selector). Selectors, continue tokens, uids and validation messages
+//! keys, revisions and the log, and two indexes it keeps on every commit: objects by label
+//! (`label_index.rs`, for lists with an equality selector) and what the garbage collector looks
+//! up (`gc_index.rs`: uids, owned objects, objects being deleted). Selectors, continue tokens, uids and validation messages
 //! have their own files.
 //!
 //! Per-type strategies of the built-in types are in `strategy.rs`, namespace deletion in
@@ -31,6 +32,7 @@ mod continue_token;
 mod create;
 mod delete;
 mod gc;
+mod gc_index;
 mod label_index;
 mod list;
 mod managed_fields;

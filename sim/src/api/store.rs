@@ -2,6 +2,7 @@
 //! `metadata.resourceVersion` is the revision of its last write; a log of commits (with the
 //! previous object) kept until compaction, for watches and for lists at an older revision.
 
+use super::gc_index::GcIndex;
 use super::label_index::LabelIndex;
 use super::{meta, LogEntry};
 use kubesim_model::{ApiError, ObjectKey, WatchEventType};
@@ -18,6 +19,8 @@ pub(crate) struct Store {
     objects: BTreeMap<ObjectKey, Arc<Value>>,
     /// `objects` by label, kept with it.
     labels: LabelIndex,
+    /// What the garbage collector looks up, kept with `objects`.
+    gc: GcIndex,
     revision: u64,
     /// The log holds exactly the commits with revision in `(compacted, revision]`.
     compacted: u64,
@@ -33,6 +36,7 @@ impl Store {
         Self {
             objects: BTreeMap::new(),
             labels: LabelIndex::default(),
+            gc: GcIndex::default(),
             revision: REVISION_INITIAL,
             compacted: 0,
             log: VecDeque::new(),
@@ -82,6 +86,24 @@ impl Store {
         })
     }
 
+    /// The garbage collector's index of the stored objects.
+    pub(crate) fn gc_index(&self) -> &GcIndex {
+        &self.gc
+    }
+
+    /// The stored object at `key`, which an index of this store holds.
+    pub(crate) fn indexed(&self, key: &ObjectKey) -> &Arc<Value> {
+        self.objects
+            .get(key)
+            .expect("invariant: the indexes hold stored keys only")
+    }
+
+    /// Keeps the indexes with the object at `key` going from `old` to `new`.
+    fn follow(&mut self, key: &ObjectKey, old: Option<&Value>, new: Option<&Value>) {
+        self.labels.update(key, old, new);
+        self.gc.update(key, old, new);
+    }
+
     /// Writes `object` (or removes the key, for `Deleted`) at revision `revision + 1`, setting
     /// its `metadata.resourceVersion`; returns the stored object. For `Deleted`, `object` is the
     /// last state, which the log keeps with the delete's revision (as etcd's watch does).
@@ -115,7 +137,7 @@ impl Store {
             "invariant: ADDED exactly when the key was absent ({key})"
         );
         let now = (kind != WatchEventType::Deleted).then_some(&*object);
-        self.labels.update(key, prev.as_deref(), now);
+        self.follow(key, prev.as_deref(), now);
         if let Some(last) = self.log.back() {
             assert!(last.rev < rev, "invariant: log entries are ordered");
         }
@@ -181,12 +203,11 @@ impl Store {
             match (entry.kind, entry.prev) {
                 (WatchEventType::Added, _) => {
                     let gone = self.objects.remove(&entry.key);
-                    self.labels.update(&entry.key, gone.as_deref(), None);
+                    self.follow(&entry.key, gone.as_deref(), None);
                 }
                 (_, Some(prev)) => {
                     let undone = self.objects.get(&entry.key).cloned();
-                    self.labels
-                        .update(&entry.key, undone.as_deref(), Some(&*prev));
+                    self.follow(&entry.key, undone.as_deref(), Some(&*prev));
                     self.objects.insert(entry.key, prev);
                 }
                 (_, None) => panic!("invariant: a MODIFIED or DELETED entry has a prev object"),
@@ -337,5 +358,45 @@ mod tests {
         assert_eq!(kept(&s), (vec![], vec!["a".into(), "c".into()]));
         s.rewind(3).expect("not compacted");
         assert_eq!(kept(&s), (vec!["a".into(), "b".into()], vec![]));
+    }
+
+    #[test]
+    fn the_gc_index_follows_every_commit_and_rewind() {
+        let mut s = Store::new(0);
+        let obj = |uid: &str, owner: bool, deleting: bool| {
+            let mut o = json!({"metadata": {"uid": uid}});
+            if owner {
+                o["metadata"]["ownerReferences"] = json!([{"uid": "owner"}]);
+            }
+            if deleting {
+                o["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+            }
+            o
+        };
+        let kept = |s: &Store| {
+            assert_eq!(
+                s.gc,
+                GcIndex::of(s.iter().map(|(k, v)| (k, &**v))),
+                "the kept index is the index of the stored objects"
+            );
+            let names = |keys: &mut dyn Iterator<Item = &ObjectKey>| -> Vec<String> {
+                keys.map(|k| k.name.clone()).collect()
+            };
+            (
+                names(&mut s.gc.owned()),
+                names(&mut s.gc.deleting()),
+                s.gc.key_of("u1").map(|k| k.name.clone()),
+            )
+        };
+        s.commit(WatchEventType::Added, &key("a"), obj("u1", false, false)); // 2
+        s.commit(WatchEventType::Added, &key("b"), obj("u2", true, false)); // 3
+        assert_eq!(kept(&s), (vec!["b".into()], vec![], Some("a".into())));
+        s.commit(WatchEventType::Modified, &key("a"), obj("u1", true, true)); // 4
+        s.commit(WatchEventType::Deleted, &key("b"), obj("u2", true, false)); // 5
+        assert_eq!(kept(&s), (vec!["a".into()], vec!["a".into()], Some("a".into())));
+        s.commit(WatchEventType::Deleted, &key("a"), obj("u1", true, true)); // 6
+        assert_eq!(kept(&s), (vec![], vec![], None));
+        s.rewind(3).expect("not compacted");
+        assert_eq!(kept(&s), (vec!["b".into()], vec![], Some("a".into())));
     }
 }
