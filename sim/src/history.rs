@@ -136,10 +136,11 @@ impl Recorder {
 
 /// Renders events as text, one line each.
 pub fn to_text(events: &[HistoryEvent]) -> String {
-    let mut out = String::new();
+    use std::fmt::Write;
+    // About 80 bytes a line; each line is written in place (no string per event).
+    let mut out = String::with_capacity(events.len() * 80);
     for e in events {
-        out.push_str(&e.to_string());
-        out.push('\n');
+        writeln!(out, "{e}").expect("invariant: writing to a String cannot fail");
     }
     out
 }

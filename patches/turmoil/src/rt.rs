@@ -79,6 +79,11 @@ pub struct Rt<'a> {
     /// Set when the host's `LocalSet` is woken and has not run since (see [`Flagged`]), and
     /// when software is (re)started.
     woken: Arc<AtomicBool>,
+
+    /// What the runtime's clock shows. Its clock is paused, so it moves only while the runtime
+    /// runs (`block_on`): read after each run, it spares [`Rt::now`] entering the runtime,
+    /// which [`crate::Sim::next_event`] does for every host at every step.
+    now: Instant,
 }
 
 impl<'a> Rt<'a> {
@@ -87,6 +92,7 @@ impl<'a> Rt<'a> {
         F: Future<Output = Result> + 'static,
     {
         let (tokio, local) = init(&mut config);
+        let now = clock_of(&tokio);
 
         let handle = with(&tokio, &local, || tokio::task::spawn_local(client));
 
@@ -99,6 +105,7 @@ impl<'a> Rt<'a> {
             config,
             synced_to: Duration::ZERO,
             woken: Arc::new(AtomicBool::new(true)),
+            now,
         }
     }
 
@@ -108,6 +115,7 @@ impl<'a> Rt<'a> {
         Fut: Future<Output = Result> + 'static,
     {
         let (tokio, local) = init(&mut config);
+        let now = clock_of(&tokio);
 
         let software: Software = Box::new(move || Box::pin(software()));
         let handle = with(&tokio, &local, || tokio::task::spawn_local(software()));
@@ -121,12 +129,14 @@ impl<'a> Rt<'a> {
             config,
             synced_to: Duration::ZERO,
             woken: Arc::new(AtomicBool::new(true)),
+            now,
         }
     }
 
     pub(crate) fn no_software() -> Self {
         let mut config = Config::default();
         let (tokio, local) = init(&mut config);
+        let now = clock_of(&tokio);
 
         Self {
             kind: Kind::NoSoftware,
@@ -137,6 +147,7 @@ impl<'a> Rt<'a> {
             config,
             synced_to: Duration::ZERO,
             woken: Arc::new(AtomicBool::new(false)),
+            now,
         }
     }
 
@@ -153,8 +164,7 @@ impl<'a> Rt<'a> {
     }
 
     pub(crate) fn now(&self) -> Instant {
-        let _guard = self.tokio.enter();
-        Instant::now()
+        self.now
     }
 
     // This method is called by [`Sim::run`], which iterates through all the
@@ -187,6 +197,7 @@ impl<'a> Rt<'a> {
                 })
                 .await
         });
+        self.now = clock_of(&self.tokio);
 
         self.software_finished()
     }
@@ -214,6 +225,7 @@ impl<'a> Rt<'a> {
             })),
         };
         self.tokio.block_on(run);
+        self.now = clock_of(&self.tokio);
         self.software_finished()
     }
 
@@ -251,7 +263,9 @@ impl<'a> Rt<'a> {
             Some(handle) if handle.is_finished() => {
                 // Consume handle to extract task result
                 if let Some(h) = self.handle.take() {
-                    match self.tokio.block_on(h) {
+                    let result = self.tokio.block_on(h);
+                    self.now = clock_of(&self.tokio);
+                    match result {
                         // If the host was crashed the JoinError is cancelled, which
                         // needs to be handled to not fail the simulation.
                         Err(je) if je.is_cancelled() => {}
@@ -304,7 +318,14 @@ impl<'a> Rt<'a> {
 
         _ = mem::replace(&mut self.tokio, tokio);
         drop(mem::replace(&mut self.local, local));
+        self.now = clock_of(&self.tokio);
     }
+}
+
+/// What the clock of `tokio` shows now.
+fn clock_of(tokio: &Runtime) -> Instant {
+    let _guard = tokio.enter();
+    Instant::now()
 }
 
 fn init(config: &mut Config) -> (Runtime, LocalSet) {

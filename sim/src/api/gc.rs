@@ -50,15 +50,23 @@ impl ApiState {
             .cloned()
     }
 
-    /// How `dependent` sees its owner with `uid`.
+    /// How `dependent` sees its owner with `uid`, from storage's GC index (the answer of
+    /// [`ApiState::owner_state_at`] at the owner's key, without reading the owner).
     fn owner_state(&self, dependent: &ObjectKey, uid: &str) -> OwnerState {
-        self.owner_state_at(self.store.gc_index().key_of(uid), dependent, uid)
+        match self.store.gc_index().owner(uid) {
+            None => OwnerState::Absent,
+            Some(o) if !o.key.namespace.is_empty() && o.key.namespace != dependent.namespace => {
+                OwnerState::Absent
+            }
+            Some(o) if o.waiting => OwnerState::Waiting,
+            Some(_) => OwnerState::Solid,
+        }
     }
 
     /// The stored objects with owner references, in key order.
     fn owned(&self) -> impl Iterator<Item = (&ObjectKey, &Arc<Value>)> {
         let store = &self.store;
-        store.gc_index().owned().map(|k| (k, store.indexed(k)))
+        store.gc_index().owned().map(|(k, _)| (k, store.indexed(k)))
     }
 
     /// The stored objects being deleted, in key order.
@@ -122,10 +130,14 @@ impl ApiState {
     /// phase has nothing to do. Read in place, without copying a key or a reference (the common
     /// case of a pass, so it must be cheap).
     fn all_owners_solid(&self) -> bool {
-        self.owned()
-            .filter(|(_, o)| meta::deletion_timestamp(o).is_none())
-            .all(|(k, o)| {
-                meta::owner_ref_uids(o).all(|uid| self.owner_state(k, uid) == OwnerState::Solid)
+        self.store
+            .gc_index()
+            .owned()
+            .filter(|(_, d)| !d.deleting)
+            .all(|(k, d)| {
+                d.owners
+                    .iter()
+                    .all(|uid| self.owner_state(k, uid) == OwnerState::Solid)
             })
     }
 
@@ -148,9 +160,12 @@ impl ApiState {
     }
 
     fn dependents_of(&self, uid: &str) -> Vec<(ObjectKey, Arc<Value>)> {
-        self.owned()
-            .filter(|(_, o)| meta::owner_refs(o).iter().any(|r| r.uid == uid))
-            .map(|(k, o)| (k.clone(), Arc::clone(o)))
+        let store = &self.store;
+        store
+            .gc_index()
+            .owned()
+            .filter(|(_, d)| d.owners.iter().any(|u| u == uid))
+            .map(|(k, _)| (k.clone(), Arc::clone(store.indexed(k))))
             .collect()
     }
 }

@@ -383,9 +383,9 @@ mod tests {
                 keys.map(|k| k.name.clone()).collect()
             };
             (
-                names(&mut s.gc.owned()),
+                names(&mut s.gc.owned().map(|(k, _)| k)),
                 names(&mut s.gc.deleting()),
-                s.gc.key_of("u1").map(|k| k.name.clone()),
+                s.gc.owner("u1").map(|o| o.key.name.clone()),
             )
         };
         s.commit(WatchEventType::Added, &key("a"), obj("u1", false, false)); // 2
@@ -393,7 +393,10 @@ mod tests {
         assert_eq!(kept(&s), (vec!["b".into()], vec![], Some("a".into())));
         s.commit(WatchEventType::Modified, &key("a"), obj("u1", true, true)); // 4
         s.commit(WatchEventType::Deleted, &key("b"), obj("u2", true, false)); // 5
-        assert_eq!(kept(&s), (vec!["a".into()], vec!["a".into()], Some("a".into())));
+        assert_eq!(
+            kept(&s),
+            (vec!["a".into()], vec!["a".into()], Some("a".into()))
+        );
         s.commit(WatchEventType::Deleted, &key("a"), obj("u1", true, true)); // 6
         assert_eq!(kept(&s), (vec![], vec![], None));
         s.rewind(3).expect("not compacted");
