@@ -80,10 +80,13 @@ pub struct Rt<'a> {
     /// when software is (re)started.
     woken: Arc<AtomicBool>,
 
-    /// What the runtime's clock shows. Its clock is paused, so it moves only while the runtime
-    /// runs (`block_on`): read after each run, it spares [`Rt::now`] entering the runtime,
-    /// which [`crate::Sim::next_event`] does for every host at every step.
+    /// What the runtime's clock shows, and its earliest timer. Its clock is paused, so both
+    /// move only while the runtime runs (`block_on`), where timers are set, fire and are
+    /// dropped: read after each run ([`Rt::sync`]), they spare [`Rt::now`] and
+    /// [`Rt::next_timer`] entering the runtime, which [`crate::Sim::next_event`] does for every
+    /// host at every step.
     now: Instant,
+    deadline: Option<Instant>,
 }
 
 impl<'a> Rt<'a> {
@@ -92,7 +95,7 @@ impl<'a> Rt<'a> {
         F: Future<Output = Result> + 'static,
     {
         let (tokio, local) = init(&mut config);
-        let now = clock_of(&tokio);
+        let (now, deadline) = (clock_of(&tokio), deadline_of(&tokio));
 
         let handle = with(&tokio, &local, || tokio::task::spawn_local(client));
 
@@ -106,6 +109,7 @@ impl<'a> Rt<'a> {
             synced_to: Duration::ZERO,
             woken: Arc::new(AtomicBool::new(true)),
             now,
+            deadline,
         }
     }
 
@@ -115,7 +119,7 @@ impl<'a> Rt<'a> {
         Fut: Future<Output = Result> + 'static,
     {
         let (tokio, local) = init(&mut config);
-        let now = clock_of(&tokio);
+        let (now, deadline) = (clock_of(&tokio), deadline_of(&tokio));
 
         let software: Software = Box::new(move || Box::pin(software()));
         let handle = with(&tokio, &local, || tokio::task::spawn_local(software()));
@@ -130,13 +134,14 @@ impl<'a> Rt<'a> {
             synced_to: Duration::ZERO,
             woken: Arc::new(AtomicBool::new(true)),
             now,
+            deadline,
         }
     }
 
     pub(crate) fn no_software() -> Self {
         let mut config = Config::default();
         let (tokio, local) = init(&mut config);
-        let now = clock_of(&tokio);
+        let (now, deadline) = (clock_of(&tokio), deadline_of(&tokio));
 
         Self {
             kind: Kind::NoSoftware,
@@ -148,6 +153,7 @@ impl<'a> Rt<'a> {
             synced_to: Duration::ZERO,
             woken: Arc::new(AtomicBool::new(false)),
             now,
+            deadline,
         }
     }
 
@@ -197,7 +203,7 @@ impl<'a> Rt<'a> {
                 })
                 .await
         });
-        self.now = clock_of(&self.tokio);
+        self.sync();
 
         self.software_finished()
     }
@@ -225,7 +231,7 @@ impl<'a> Rt<'a> {
             })),
         };
         self.tokio.block_on(run);
-        self.now = clock_of(&self.tokio);
+        self.sync();
         self.software_finished()
     }
 
@@ -250,8 +256,8 @@ impl<'a> Rt<'a> {
     pub(crate) fn next_timer(&self) -> Option<Duration> {
         #[cfg(tokio_unstable)]
         {
-            let deadline = self.tokio.handle().next_timer_deadline()?;
-            Some(self.synced_to + deadline.saturating_duration_since(self.now()))
+            let deadline = self.deadline?;
+            Some(self.synced_to + deadline.saturating_duration_since(self.now))
         }
         #[cfg(not(tokio_unstable))]
         Some(self.synced_to)
@@ -264,7 +270,7 @@ impl<'a> Rt<'a> {
                 // Consume handle to extract task result
                 if let Some(h) = self.handle.take() {
                     let result = self.tokio.block_on(h);
-                    self.now = clock_of(&self.tokio);
+                    self.sync();
                     match result {
                         // If the host was crashed the JoinError is cancelled, which
                         // needs to be handled to not fail the simulation.
@@ -303,6 +309,13 @@ impl<'a> Rt<'a> {
             self.handle.replace(handle);
             self.woken.store(true, Ordering::SeqCst);
         };
+        self.sync();
+    }
+
+    /// Reads the runtime's clock and earliest timer (after it ran, or was replaced).
+    fn sync(&mut self) {
+        self.now = clock_of(&self.tokio);
+        self.deadline = deadline_of(&self.tokio);
     }
 
     /// Cancel all tasks within the [`Rt`] by dropping the current tokio
@@ -318,7 +331,7 @@ impl<'a> Rt<'a> {
 
         _ = mem::replace(&mut self.tokio, tokio);
         drop(mem::replace(&mut self.local, local));
-        self.now = clock_of(&self.tokio);
+        self.sync();
     }
 }
 
@@ -326,6 +339,17 @@ impl<'a> Rt<'a> {
 fn clock_of(tokio: &Runtime) -> Instant {
     let _guard = tokio.enter();
     Instant::now()
+}
+
+/// When the earliest timer of `tokio` expires (`None`: no timer, or no way to know).
+fn deadline_of(tokio: &Runtime) -> Option<Instant> {
+    #[cfg(tokio_unstable)]
+    return tokio.handle().next_timer_deadline();
+    #[cfg(not(tokio_unstable))]
+    {
+        let _ = tokio;
+        None
+    }
 }
 
 fn init(config: &mut Config) -> (Runtime, LocalSet) {

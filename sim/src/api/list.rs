@@ -79,20 +79,82 @@ pub(crate) fn list_body(
     continue_token: Option<String>,
     remaining: Option<u64>,
 ) -> Value {
-    let mut metadata = Map::new();
-    metadata.insert("resourceVersion".into(), json!(rev.to_string()));
-    if let Some(c) = continue_token {
-        metadata.insert("continue".into(), json!(c));
+    ListBody::new(t, rev, items.to_vec(), continue_token, remaining).into_value()
+}
+
+/// A list response (`{"kind": "<Kind>List", "apiVersion", "metadata": {...}, "items": [...]}`)
+/// whose items are the stored objects themselves, shared: it serialises to the bytes of
+/// [`ListBody::into_value`] without copying an item (a copy, and its freeing, was most of the
+/// cost of a list over many objects).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListBody {
+    kind: String,
+    api_version: String,
+    metadata: Map<String, Value>,
+    items: Vec<Arc<Value>>,
+}
+
+impl ListBody {
+    fn new(
+        t: &ResourceType,
+        rev: u64,
+        items: Vec<Arc<Value>>,
+        continue_token: Option<String>,
+        remaining: Option<u64>,
+    ) -> Self {
+        let mut metadata = Map::new();
+        metadata.insert("resourceVersion".into(), json!(rev.to_string()));
+        if let Some(c) = continue_token {
+            metadata.insert("continue".into(), json!(c));
+        }
+        if let Some(r) = remaining {
+            metadata.insert("remainingItemCount".into(), json!(r));
+        }
+        Self {
+            kind: format!("{}List", t.kind),
+            api_version: t.api_version(),
+            metadata,
+            items,
+        }
     }
-    if let Some(r) = remaining {
-        metadata.insert("remainingItemCount".into(), json!(r));
+
+    /// `metadata.resourceVersion`: the revision the list was read at.
+    pub fn resource_version(&self) -> Option<u64> {
+        self.metadata.get("resourceVersion")?.as_str()?.parse().ok()
     }
-    json!({
-        "kind": format!("{}List", t.kind),
-        "apiVersion": t.api_version(),
-        "metadata": Value::Object(metadata),
-        "items": items.iter().map(|o| Value::clone(o)).collect::<Vec<_>>(),
-    })
+
+    /// The list as a JSON value (copies every item).
+    pub fn into_value(self) -> Value {
+        json!({
+            "kind": self.kind,
+            "apiVersion": self.api_version,
+            "metadata": Value::Object(self.metadata),
+            "items": self.items.iter().map(|o| Value::clone(o)).collect::<Vec<_>>(),
+        })
+    }
+}
+
+impl serde::Serialize for ListBody {
+    /// The fields in the order a JSON object of `serde_json` (sorted keys) writes them, so the
+    /// bytes equal those of [`ListBody::into_value`].
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("apiVersion", &self.api_version)?;
+        m.serialize_entry("items", &Items(&self.items))?;
+        m.serialize_entry("kind", &self.kind)?;
+        m.serialize_entry("metadata", &self.metadata)?;
+        m.end()
+    }
+}
+
+/// The items of a [`ListBody`], serialised through the `Arc`s.
+struct Items<'a>(&'a [Arc<Value>]);
+
+impl serde::Serialize for Items<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|o| &**o))
+    }
 }
 
 /// One page of the objects of `t` (in key order, all of one resource) as of revision `rev`:
@@ -106,7 +168,7 @@ pub(crate) fn page<'a>(
     rev: u64,
     after: Option<&ObjectKey>,
     limit: Option<u64>,
-) -> Value {
+) -> ListBody {
     let mut items: Vec<Arc<Value>> = Vec::new();
     let mut last: Option<&ObjectKey> = None;
     let mut remaining: u64 = 0;
@@ -132,7 +194,7 @@ pub(crate) fn page<'a>(
             (Some(token), (!query.has_selectors()).then_some(n))
         }
     };
-    list_body(t, rev, &items, token, remaining)
+    ListBody::new(t, rev, items, token, remaining)
 }
 
 /// Parses a `resourceVersion` parameter: `None` when unset or empty.
@@ -207,7 +269,7 @@ pub(crate) fn too_large(requested: u64, current: u64) -> ApiError {
 ///   compacted.
 /// - otherwise (unset, `"0"`, `NotOlderThan` N): the latest state; 504 when N is in the
 ///   future.
-pub(crate) fn list_from_storage(store: &Store, req: &ApiRequest) -> Result<Value, ApiError> {
+pub(crate) fn list_from_storage(store: &Store, req: &ApiRequest) -> Result<ListBody, ApiError> {
     let t = &req.resource;
     let o = &req.list;
     validate_options(o)?;

@@ -59,6 +59,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use list::ListBody;
 pub use watch_cache::{error_event, is_expired, WatchCache, WatchCursor};
 
 /// Storage settings.
@@ -235,7 +236,9 @@ impl ApiState {
         let rev_before = self.store.revision();
         let result = match req.verb {
             Verb::Get => self.get(req),
-            Verb::List => list::list_from_storage(&self.store, req).map(Arc::new),
+            Verb::List => {
+                list::list_from_storage(&self.store, req).map(|l| Arc::new(l.into_value()))
+            }
             Verb::Create => self.create(req, now),
             Verb::Update => self.update(req, now),
             Verb::Patch => self.patch(req, now),
@@ -260,6 +263,12 @@ impl ApiState {
             self.outcome = Outcome::Deleted;
         }
         result
+    }
+
+    /// A list served by storage, as [`ApiState::apply`] answers it, with the items shared
+    /// instead of copied into a JSON value (the HTTP front serialises it as it is).
+    pub fn list(&self, req: &ApiRequest) -> Result<ListBody, ApiError> {
+        list::list_from_storage(&self.store, req)
     }
 
     /// What the last [`ApiState::apply`] did to its object.

@@ -8,7 +8,7 @@
 //! from is the one before the first buffered event, or the list revision if nothing has been
 //! evicted since the last (re)load.
 
-use super::list::{self, ListQuery};
+use super::list::{self, ListBody, ListQuery};
 use super::{meta, ApiRequest, ApiState, LogEntry, WatchEvent};
 use kubesim_model::{ApiError, ObjectKey, ResourceType, StatusReason, WatchEventType};
 use serde_json::{json, Value};
@@ -186,7 +186,7 @@ impl WatchCache {
     ///
     /// Like the cacher before Kubernetes 1.31, it ignores `limit` and `continue` (the whole
     /// list in one page); `Exact` lists and continue tokens belong to storage.
-    pub fn list(&self, req: &ApiRequest) -> Result<Value, ApiError> {
+    pub fn list(&self, req: &ApiRequest) -> Result<ListBody, ApiError> {
         list::validate_options(&req.list)?;
         let query = ListQuery::parse(req)?;
         if let Some(n) = list::parse_rv(req.list.resource_version.as_deref())? {
@@ -480,7 +480,7 @@ mod tests {
         create(&mut s, &cm(), json!({"metadata": {"name": "b"}})).expect("b");
         c.advance(&s, 2);
         let req = ApiRequest::new(Verb::List, cm(), Some("default"), None);
-        let l = c.list(&req).expect("list");
+        let l = c.list(&req).expect("list").into_value();
         assert_eq!(names(&l), vec!["a"]);
         assert_eq!(l["metadata"]["resourceVersion"], "2");
         let mut req = req;
@@ -499,7 +499,10 @@ mod tests {
         c.advance(&s, 2);
         assert_eq!(c.revision(), 3);
         let req = ApiRequest::new(Verb::List, cm(), Some("default"), None);
-        assert_eq!(names(&c.list(&req).expect("list")), vec!["a", "b"]);
+        assert_eq!(
+            names(&c.list(&req).expect("list").into_value()),
+            vec!["a", "b"]
+        );
         assert_eq!(c.poll(&mut cur).expect_err("gap").code(), 410);
     }
 

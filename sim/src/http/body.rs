@@ -4,14 +4,13 @@ use bytes::Bytes;
 use http::{header, Response, StatusCode};
 use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full, StreamBody};
 use kubesim_model::ApiError;
-use serde_json::Value;
 use std::convert::Infallible;
 
 /// The body type of every response.
 pub type Body = UnsyncBoxBody<Bytes, Infallible>;
 
 /// A JSON response with `code`.
-pub fn json(code: u16, value: &Value) -> Response<Body> {
+pub fn json<T: serde::Serialize + ?Sized>(code: u16, value: &T) -> Response<Body> {
     let bytes = serde_json::to_vec(value).expect("invariant: JSON values serialize");
     Response::builder()
         .status(StatusCode::from_u16(code).expect("invariant: codes we answer are valid"))

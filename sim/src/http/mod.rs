@@ -11,6 +11,7 @@
 //! - [`table`]: `Table` answers for clients that ask for server-side printing (kubectl get).
 //! - [`server`]: the replica's host loop (accept, serve each connection).
 
+mod answer;
 pub mod body;
 pub mod discovery;
 pub mod options;
@@ -24,6 +25,7 @@ use crate::api::{ApiRequest, DeleteOptions, PatchType, Verb};
 use crate::apiserver::replica::Replica;
 use crate::clock;
 use crate::plan::targeted::{Action, Respond};
+use answer::Answer;
 use body::Body;
 use bytes::Bytes;
 use http::{header, Method, Request, Response};
@@ -225,25 +227,24 @@ where
             verb: request.verb.as_str().into(),
             target,
             code,
-            rv: result
-                .as_ref()
-                .ok()
-                .and_then(|v| object_resource_version(v)),
+            rv: result.as_ref().ok().and_then(Answer::resource_version),
             reason: result.as_ref().err().map(|e| e.reason.as_str().to_string()),
         },
     );
     match result {
-        Ok(v) if as_table && matches!(request.verb, Verb::Get | Verb::List) => {
-            body::json(code, &table::convert(&request.resource, &v, replica.now()))
-        }
+        Ok(v) if as_table && matches!(request.verb, Verb::Get | Verb::List) => body::json(
+            code,
+            &table::convert(&request.resource, &v.to_value(), replica.now()),
+        ),
         Ok(v)
             if outcome == crate::api::Outcome::Deleted
                 && request.verb == Verb::Delete
                 && !request.resource.return_deleted_object =>
         {
-            body::json(code, &deleted_status(&request, &v))
+            body::json(code, &deleted_status(&request, &v.to_value()))
         }
-        Ok(v) => body::json(code, &v),
+        Ok(Answer::Object(v)) => body::json(code, &*v),
+        Ok(Answer::List(l)) => body::json(code, &l),
         Err(e) => body::error(&e),
     }
 }
@@ -309,14 +310,21 @@ fn serve(
     replica: &Replica,
     request: &ApiRequest,
     outcome: &mut crate::api::Outcome,
-) -> Result<Arc<Value>, ApiError> {
+) -> Result<Answer, ApiError> {
     if request.verb == Verb::List && request.list.resource_version.as_deref() == Some("0") {
-        return replica.cache().list(request).map(Arc::new);
+        return replica.cache().list(request).map(Answer::List);
     }
     let now = clock::rfc3339(replica.now());
     let mut st = replica.cluster.state();
-    let result = st.apply(request, &now);
-    *outcome = st.outcome();
+    let result = if request.verb == Verb::List {
+        // What `apply` answers a list, without copying the items into a JSON value.
+        *outcome = crate::api::Outcome::Other;
+        st.list(request).map(Answer::List)
+    } else {
+        let result = st.apply(request, &now).map(Answer::Object);
+        *outcome = st.outcome();
+        result
+    };
     replica.cluster.publish_commits(&mut st, &replica.name);
     result
 }
