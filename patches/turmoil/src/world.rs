@@ -11,7 +11,7 @@ use crate::{
 use indexmap::IndexMap;
 use rand::RngCore;
 use scoped_tls::scoped_thread_local;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Result;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -32,6 +32,10 @@ pub(crate) struct World {
 
     /// If set, this is the current host being executed.
     pub(crate) current: Option<IpAddr>,
+
+    /// The index in `hosts` of the host last looked up as current: every socket operation looks
+    /// the current host up, and hosts are never removed, so its index stays valid.
+    current_index: Cell<Option<(IpAddr, usize)>>,
 
     /// Random number generator used for all decisions. To make execution
     /// deterministic, reuse the same seed.
@@ -58,6 +62,7 @@ impl World {
             dns: Dns::new(addrs),
             multicast_groups: MulticastGroups::default(),
             current: None,
+            current_index: Cell::new(None),
             rng,
             tick_duration,
         }
@@ -98,17 +103,31 @@ impl World {
 
     pub(crate) fn current_host_mut(&mut self) -> &mut Host {
         let addr = self.current.expect("current host missing");
-        self.hosts.get_mut(&addr).expect("host missing")
+        let index = self.host_index(addr).expect("host missing");
+        &mut self.hosts[index]
     }
 
     pub(crate) fn current_host(&self) -> &Host {
         let addr = self.current.expect("current host missing");
-        self.hosts.get(&addr).expect("host missing")
+        &self.hosts[self.host_index(addr).expect("host missing")]
     }
 
     pub(crate) fn try_current_host(&self) -> TurmoilResult<&Host> {
         let addr = self.current.ok_or("current host missing")?;
-        self.hosts.get(&addr).ok_or_else(|| "host missing".into())
+        let index = self.host_index(addr).ok_or("host missing")?;
+        Ok(&self.hosts[index])
+    }
+
+    /// The index of `addr` in `hosts`, remembered for the next lookup of the same host.
+    fn host_index(&self, addr: IpAddr) -> Option<usize> {
+        if let Some((a, i)) = self.current_index.get() {
+            if a == addr {
+                return Some(i);
+            }
+        }
+        let i = self.hosts.get_index_of(&addr)?;
+        self.current_index.set(Some((addr, i)));
+        Some(i)
     }
 
     pub(crate) fn lookup(&mut self, host: impl ToIpAddr) -> IpAddr {
