@@ -41,27 +41,37 @@ pub(crate) struct Dependent {
     pub(crate) deleting: bool,
 }
 
-/// The facts the index keeps about one object, read in place.
+/// The facts the index keeps about one object, read in place (`metadata` is looked up once:
+/// every commit reads them, of the object before and after).
 struct Facts<'a> {
-    obj: &'a Value,
     uid: &'a str,
     deleting: bool,
     waiting: bool,
+    refs: &'a [Value],
 }
 
 impl<'a> Facts<'a> {
     fn of(obj: &'a Value) -> Self {
-        let deleting = meta::deletion_timestamp(obj).is_some();
+        let m = meta::meta(obj);
+        let get = |f: &str| m.and_then(|m| m.get(f));
+        let deleting = get("deletionTimestamp").and_then(Value::as_str).is_some();
+        let waiting = deleting
+            && get("finalizers")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|f| f.as_str() == Some(FINALIZER_FOREGROUND)));
         Self {
-            obj,
-            uid: meta::uid(obj),
+            uid: get("uid").and_then(Value::as_str).unwrap_or(""),
             deleting,
-            waiting: deleting && meta::has_finalizer(obj, FINALIZER_FOREGROUND),
+            waiting,
+            refs: get("ownerReferences")
+                .and_then(Value::as_array)
+                .map_or(&[], Vec::as_slice),
         }
     }
 
+    /// The uids of `metadata.ownerReferences` (empty when a reference has none).
     fn owners(&self) -> impl Iterator<Item = &'a str> {
-        meta::owner_ref_uids(self.obj)
+        self.refs.iter().map(|r| meta::ref_str(r, "uid"))
     }
 
     fn same(&self, other: &Facts<'_>) -> bool {

@@ -153,11 +153,6 @@ pub(crate) fn ref_str<'a>(r: &'a Value, field: &str) -> &'a str {
     r.get(field).and_then(Value::as_str).unwrap_or("")
 }
 
-/// The uids of `metadata.ownerReferences`, read in place.
-pub(crate) fn owner_ref_uids(obj: &Value) -> impl Iterator<Item = &str> {
-    owner_references(obj).map(|r| ref_str(r, "uid"))
-}
-
 /// Whether `metadata.finalizers` holds `f`, read in place.
 pub(crate) fn has_finalizer(obj: &Value, f: &str) -> bool {
     meta(obj)
