@@ -417,6 +417,14 @@ impl fmt::Display for EventKind {
     }
 }
 
+impl HistoryEvent {
+    /// Writes the text line (without its newline) to `w`: the bytes of `Display`, without a
+    /// `Formatter` between (a history of thousands of lines is written this way).
+    pub fn write_text<W: fmt::Write>(&self, w: &mut W) -> fmt::Result {
+        write_line(w, self.id, self.time_us, &self.host, &self.kind)
+    }
+}
+
 impl fmt::Display for HistoryEvent {
     /// `#<id> <seconds>.<micros>s <host> <event>`, for example
     /// `#000042 1.250000s apiserver-0 commit rev=7 ADDED configmaps/default/a`.
@@ -624,6 +632,11 @@ mod tests {
     fn assert_same_as_reference(event: &HistoryEvent) {
         let reference = reference_line(event);
         assert_eq!(event.to_string(), reference, "{event:?}");
+        let mut text = String::new();
+        event
+            .write_text(&mut text)
+            .expect("a String takes any write");
+        assert_eq!(text, reference, "write_text: {event:?}");
         assert_eq!(
             event.kind.to_string(),
             ReferenceKind(&event.kind).to_string(),

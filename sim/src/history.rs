@@ -136,11 +136,12 @@ impl Recorder {
 
 /// Renders events as text, one line each.
 pub fn to_text(events: &[HistoryEvent]) -> String {
-    use std::fmt::Write;
     // About 80 bytes a line; each line is written in place (no string per event).
     let mut out = String::with_capacity(events.len() * 80);
     for e in events {
-        writeln!(out, "{e}").expect("invariant: writing to a String cannot fail");
+        e.write_text(&mut out)
+            .expect("invariant: writing to a String cannot fail");
+        out.push('\n');
     }
     out
 }
