@@ -266,6 +266,9 @@ impl Topology {
 
     // Move messages from any network links to the `dst` host.
     pub(crate) fn deliver_messages(&mut self, rand: &mut dyn RngCore, dst: &mut Host) {
+        if self.queued == 0 {
+            return; // nothing waits on any link
+        }
         for (pair, link) in &mut self.links {
             if pair.0 == dst.addr || pair.1 == dst.addr {
                 link.deliver_messages(&self.config, rand, dst);
@@ -514,6 +517,9 @@ impl Link {
         rand: &mut dyn RngCore,
         host: &mut Host,
     ) {
+        if self.queued == 0 {
+            return;
+        }
         let deliverable = self
             .deliverable
             .entry(host.addr)
