@@ -6,6 +6,7 @@
 //! - [`route`]: REST paths.
 //! - [`query`]: query parameters.
 //! - [`body`]: response bodies.
+//! - `answer.rs`: what the core answers (an object, or a list whose items stay shared).
 //! - [`watch`]: watch streams.
 //! - [`discovery`]: `/api`, `/apis`, group versions and `/version`, for kubectl.
 //! - [`table`]: `Table` answers for clients that ask for server-side printing (kubectl get).
