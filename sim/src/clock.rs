@@ -45,7 +45,17 @@ mod tests {
 
     #[test]
     fn timestamps_read_as_the_strftime_form_across_days_months_and_years() {
-        for secs in [0, 59, 3_599, 86_399, 86_400, 2_678_400, 31_535_999, 31_536_000, 400_000_123] {
+        for secs in [
+            0,
+            59,
+            3_599,
+            86_399,
+            86_400,
+            2_678_400,
+            31_535_999,
+            31_536_000,
+            400_000_123,
+        ] {
             let ts = jiff::Timestamp::from_second(EPOCH_UNIX_SECS + secs).expect("in range");
             assert_eq!(
                 rfc3339(Duration::from_secs(secs as u64)),
