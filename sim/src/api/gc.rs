@@ -50,8 +50,9 @@ impl ApiState {
             .cloned()
     }
 
-    /// How `dependent` sees its owner with `uid`, from storage's GC index (the answer of
-    /// [`ApiState::owner_state_at`] at the owner's key, without reading the owner).
+    /// How `dependent` sees its owner with `uid`: absent when no object has that uid (or it
+    /// lives in another namespace), waiting when it is being deleted in the foreground, else
+    /// solid. Read from storage's GC index, without reading the owner.
     fn owner_state(&self, dependent: &ObjectKey, uid: &str) -> OwnerState {
         match self.store.gc_index().owner(uid) {
             None => OwnerState::Absent,
@@ -75,55 +76,10 @@ impl ApiState {
         store.gc_index().deleting().map(|k| (k, store.indexed(k)))
     }
 
-    /// How `dependent` sees its owner with `uid`, found (if at all) at `owner_key`.
-    fn owner_state_at(
-        &self,
-        owner_key: Option<&ObjectKey>,
-        dependent: &ObjectKey,
-        uid: &str,
-    ) -> OwnerState {
-        let Some(owner_key) = owner_key else {
-            return OwnerState::Absent;
-        };
-        if !owner_key.namespace.is_empty() && owner_key.namespace != dependent.namespace {
-            return OwnerState::Absent;
-        }
-        match self.store.get(owner_key) {
-            Some(o) if meta::uid(o) == uid => {
-                if meta::deletion_timestamp(o).is_some() && has_finalizer(o, FINALIZER_FOREGROUND) {
-                    OwnerState::Waiting
-                } else {
-                    OwnerState::Solid
-                }
-            }
-            _ => OwnerState::Absent,
-        }
-    }
-
-    /// Whether every owner of the object at `key` is solid, found by the name, kind and
-    /// apiVersion its references carry (no uid index: one lookup per reference). False when a
-    /// reference names a type that is not served, which the caller treats as "may matter".
-    pub(crate) fn owners_solid_by_name(&self, key: &ObjectKey, obj: &Value) -> bool {
-        meta::owner_references(obj).all(|r| {
-            let field = |f: &str| meta::ref_str(r, f);
-            let (api_version, kind) = (field("apiVersion"), field("kind"));
-            let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-            let Some(t) = self
-                .types
-                .values()
-                .find(|t| t.kind == kind && t.group == group && t.version == version)
-            else {
-                return false;
-            };
-            let namespace = if t.namespaced {
-                key.namespace.as_str()
-            } else {
-                ""
-            };
-            let owner = ObjectKey::new(t.short_name().as_str(), namespace, field("name"));
-            let uid = field("uid");
-            self.owner_state_at(Some(&owner), key, uid) == OwnerState::Solid
-        })
+    /// Whether every owner `obj` (at `key`) references is solid, as a pass sees it.
+    pub(crate) fn owners_solid(&self, key: &ObjectKey, obj: &Value) -> bool {
+        meta::owner_references(obj)
+            .all(|r| self.owner_state(key, meta::ref_str(r, "uid")) == OwnerState::Solid)
     }
 
     /// Whether every dependent not being deleted sees all its owners solid: then the dependents
@@ -199,11 +155,11 @@ pub(crate) fn collect_garbage(state: &mut ApiState, now: &str) -> usize {
     let dependents: Vec<(ObjectKey, Vec<meta::OwnerRef>)> = if state.all_owners_solid() {
         Vec::new()
     } else {
+        // Every owned object has references (the index lists only those).
         state
             .owned()
             .filter(|(_, o)| meta::deletion_timestamp(o).is_none())
             .map(|(k, o)| (k.clone(), meta::owner_refs(o)))
-            .filter(|(_, refs)| !refs.is_empty())
             .collect()
     };
     for (key, refs) in &dependents {

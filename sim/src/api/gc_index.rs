@@ -8,6 +8,7 @@
 
 use super::delete::FINALIZER_FOREGROUND;
 use super::meta;
+use super::store::Index;
 use kubesim_model::ObjectKey;
 use rustc_hash::FxHashMap;
 use serde_json::Value;
@@ -80,9 +81,8 @@ impl<'a> Facts<'a> {
     }
 }
 
-impl GcIndex {
-    /// Follows the object at `key` going from `old` to `new` (`None`: absent).
-    pub(crate) fn update(&mut self, key: &ObjectKey, old: Option<&Value>, new: Option<&Value>) {
+impl Index for GcIndex {
+    fn update(&mut self, key: &ObjectKey, old: Option<&Value>, new: Option<&Value>) {
         let (old, new) = (old.map(Facts::of), new.map(Facts::of));
         if let (Some(old), Some(new)) = (&old, &new) {
             if old.same(new) {
@@ -124,7 +124,9 @@ impl GcIndex {
             self.deleting.remove(key);
         }
     }
+}
 
+impl GcIndex {
     /// The object with `uid`.
     pub(crate) fn owner(&self, uid: &str) -> Option<&Owner> {
         self.by_uid.get(uid)
@@ -138,16 +140,6 @@ impl GcIndex {
     /// The keys of the objects being deleted, in key order.
     pub(crate) fn deleting(&self) -> impl Iterator<Item = &ObjectKey> {
         self.deleting.iter()
-    }
-
-    /// The index of `objects`, built from scratch (tests compare it with the one kept).
-    #[cfg(test)]
-    pub(crate) fn of<'a>(objects: impl Iterator<Item = (&'a ObjectKey, &'a Value)>) -> Self {
-        let mut index = Self::default();
-        for (k, o) in objects {
-            index.update(k, None, Some(o));
-        }
-        index
     }
 }
 

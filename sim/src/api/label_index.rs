@@ -7,6 +7,7 @@
 //! a run.
 
 use super::meta;
+use super::store::Index;
 use kubesim_model::ObjectKey;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,9 +26,8 @@ fn labels(obj: Option<&Value>) -> impl Iterator<Item = (&String, &str)> {
         .filter_map(|(k, v)| v.as_str().map(|v| (k, v)))
 }
 
-impl LabelIndex {
-    /// Follows the object at `key` going from `old` to `new` (`None`: absent).
-    pub(crate) fn update(&mut self, key: &ObjectKey, old: Option<&Value>, new: Option<&Value>) {
+impl Index for LabelIndex {
+    fn update(&mut self, key: &ObjectKey, old: Option<&Value>, new: Option<&Value>) {
         if labels(old).eq(labels(new)) {
             return; // the common write: labels as they were
         }
@@ -45,7 +45,9 @@ impl LabelIndex {
             self.by_label.entry(label).or_default().insert(key.clone());
         }
     }
+}
 
+impl LabelIndex {
     /// The keys of the objects of `resource` labelled `label=value`, in key order.
     pub(crate) fn keys(
         &self,
@@ -55,16 +57,6 @@ impl LabelIndex {
     ) -> impl Iterator<Item = &ObjectKey> {
         let at = (resource.to_string(), label.to_string(), value.to_string());
         self.by_label.get(&at).into_iter().flatten()
-    }
-
-    /// The index of `objects`, built from scratch (tests compare it with the one kept).
-    #[cfg(test)]
-    pub(crate) fn of<'a>(objects: impl Iterator<Item = (&'a ObjectKey, &'a Value)>) -> Self {
-        let mut index = Self::default();
-        for (k, o) in objects {
-            index.update(k, None, Some(o));
-        }
-        index
     }
 }
 

@@ -79,12 +79,12 @@ pub(crate) fn list_body(
     continue_token: Option<String>,
     remaining: Option<u64>,
 ) -> Value {
-    ListBody::new(t, rev, items.to_vec(), continue_token, remaining).into_value()
+    ListBody::new(t, rev, items.to_vec(), continue_token, remaining).to_value()
 }
 
 /// A list response (`{"kind": "<Kind>List", "apiVersion", "metadata": {...}, "items": [...]}`)
 /// whose items are the stored objects themselves, shared: it serialises to the bytes of
-/// [`ListBody::into_value`] without copying an item (a copy, and its freeing, was most of the
+/// [`ListBody::to_value`] without copying an item (a copy, and its freeing, was most of the
 /// cost of a list over many objects).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListBody {
@@ -124,11 +124,11 @@ impl ListBody {
     }
 
     /// The list as a JSON value (copies every item).
-    pub fn into_value(self) -> Value {
+    pub fn to_value(&self) -> Value {
         json!({
             "kind": self.kind,
             "apiVersion": self.api_version,
-            "metadata": Value::Object(self.metadata),
+            "metadata": Value::Object(self.metadata.clone()),
             "items": self.items.iter().map(|o| Value::clone(o)).collect::<Vec<_>>(),
         })
     }
@@ -136,7 +136,7 @@ impl ListBody {
 
 impl serde::Serialize for ListBody {
     /// The fields in the order a JSON object of `serde_json` (sorted keys) writes them, so the
-    /// bytes equal those of [`ListBody::into_value`].
+    /// bytes equal those of [`ListBody::to_value`].
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(Some(4))?;

@@ -14,8 +14,8 @@
 //! apply and the garbage collector (`gc.rs`) share its rules. Storage (`store.rs`) only knows
 //! keys, revisions and the log, and two indexes it keeps on every commit: objects by label
 //! (`label_index.rs`, for lists with an equality selector) and what the garbage collector looks
-//! up (`gc_index.rs`: uids, owned objects, objects being deleted). Selectors, continue tokens, uids and validation messages
-//! have their own files.
+//! up (`gc_index.rs`: uids, owned objects, objects being deleted). Selectors, continue tokens,
+//! uids and validation messages have their own files.
 //!
 //! Per-type strategies of the built-in types are in `strategy.rs`, namespace deletion in
 //! `namespace_lifecycle.rs`, server-side apply's field ownership in `managed_fields.rs`.
@@ -236,9 +236,7 @@ impl ApiState {
         let rev_before = self.store.revision();
         let result = match req.verb {
             Verb::Get => self.get(req),
-            Verb::List => {
-                list::list_from_storage(&self.store, req).map(|l| Arc::new(l.into_value()))
-            }
+            Verb::List => list::list_from_storage(&self.store, req).map(|l| Arc::new(l.to_value())),
             Verb::Create => self.create(req, now),
             Verb::Update => self.update(req, now),
             Verb::Patch => self.patch(req, now),

@@ -10,6 +10,23 @@ use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+/// An index storage keeps beside its objects ([`LabelIndex`], [`GcIndex`]): told of every
+/// change of one object, on commit and on rewind.
+pub(crate) trait Index: Default {
+    /// Follows the object at `key` going from `old` to `new` (`None`: absent).
+    fn update(&mut self, key: &ObjectKey, old: Option<&Value>, new: Option<&Value>);
+
+    /// The index of `objects`, built from scratch (tests compare it with the one kept).
+    #[cfg(test)]
+    fn of<'a>(objects: impl Iterator<Item = (&'a ObjectKey, &'a Value)>) -> Self {
+        let mut index = Self::default();
+        for (k, o) in objects {
+            index.update(k, None, Some(o));
+        }
+        index
+    }
+}
+
 /// The revision an empty etcd starts at.
 pub(crate) const REVISION_INITIAL: u64 = 1;
 

@@ -480,7 +480,7 @@ mod tests {
         create(&mut s, &cm(), json!({"metadata": {"name": "b"}})).expect("b");
         c.advance(&s, 2);
         let req = ApiRequest::new(Verb::List, cm(), Some("default"), None);
-        let l = c.list(&req).expect("list").into_value();
+        let l = c.list(&req).expect("list").to_value();
         assert_eq!(names(&l), vec!["a"]);
         assert_eq!(l["metadata"]["resourceVersion"], "2");
         let mut req = req;
@@ -500,7 +500,7 @@ mod tests {
         assert_eq!(c.revision(), 3);
         let req = ApiRequest::new(Verb::List, cm(), Some("default"), None);
         assert_eq!(
-            names(&c.list(&req).expect("list").into_value()),
+            names(&c.list(&req).expect("list").to_value()),
             vec!["a", "b"]
         );
         assert_eq!(c.poll(&mut cur).expect_err("gap").code(), 410);

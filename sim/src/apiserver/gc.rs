@@ -99,7 +99,7 @@ fn may_matter(state: &ApiState, e: &LogEntry) -> bool {
     match &e.prev {
         None => {
             DELETION.iter().any(|f| set(o, f).is_some())
-                || (set(o, OWNERS).is_some() && !state.owners_solid_by_name(&e.key, o))
+                || (set(o, OWNERS).is_some() && !state.owners_solid(&e.key, o))
         }
         Some(prev) => DELETION
             .iter()

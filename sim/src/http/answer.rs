@@ -26,7 +26,7 @@ impl Answer {
     pub(crate) fn to_value(&self) -> Arc<Value> {
         match self {
             Answer::Object(v) => Arc::clone(v),
-            Answer::List(l) => Arc::new(l.clone().into_value()),
+            Answer::List(l) => Arc::new(l.to_value()),
         }
     }
 }
@@ -63,7 +63,7 @@ mod tests {
                 "limit {limit:?}: the shared list writes the bytes apply's value does"
             );
             assert_eq!(answer.resource_version(), Some(st.revision()));
-            assert_eq!(*answer.to_value(), list.into_value());
+            assert_eq!(*answer.to_value(), list.to_value());
         }
     }
 }
