@@ -294,14 +294,22 @@ mod tests {
         assert!(never.message.contains("not converged") && never.message.contains("not yet"));
     }
 
-    #[test]
-    fn a_probe_is_skipped_while_storage_has_not_moved_and_before_the_heal() {
+    /// `answer` as a predicate, with a count of its calls.
+    fn counting(
+        answer: impl Fn(&Objects) -> Result<(), String> + 'static,
+    ) -> (Arc<std::sync::atomic::AtomicUsize>, Predicate) {
         let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counted = calls.clone();
-        let predicate: Predicate = Box::new(move |_| {
+        let predicate: Predicate = Box::new(move |objects| {
             counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Ok(())
+            answer(objects)
         });
+        (calls, predicate)
+    }
+
+    #[test]
+    fn a_probe_is_skipped_while_storage_has_not_moved_and_before_the_heal() {
+        let (calls, predicate) = counting(|_| Ok(()));
         let secs = Duration::from_secs;
         let mut c = Convergence::new(predicate, secs(10), None);
         c.poll(secs(5), 1, every_write, empty);
@@ -315,10 +323,7 @@ mod tests {
     #[test]
     fn a_probe_is_skipped_when_the_writes_since_the_last_touched_no_type_the_predicate_read() {
         use k8s_openapi::api::core::v1::Pod;
-        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let counted = calls.clone();
-        let predicate: Predicate = Box::new(move |objects| {
-            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (calls, predicate) = counting(|objects| {
             let pods = objects.of::<Pod>();
             match pods.iter().all(|p| {
                 p.metadata
